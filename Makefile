@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+# Entry points; the work is done by scripts/. See README.md.
+
+VARIANT ?= full
+FLAVOUR ?= tdp
+UNSAFE ?= 0
+DEBUG ?= 0
+run_flags = -f $(FLAVOUR) -u $(UNSAFE) $(if $(filter 1,$(DEBUG)),-d)
+
+.PHONY: all demo check deps tree export build tests kunit selftests blob warn clean distclean
+
+all: demo
+
+# The main job: build VARIANT, boot it, run the blob passthrough scenario.
+demo:
+	@scripts/demo.sh $(VARIANT) $(UNSAFE)
+
+# The whole test suite.
+check:
+	@scripts/check.sh
+
+deps:
+	@scripts/deps.sh
+
+# Expand the patch topics into out/kernel.
+tree:
+	@scripts/tree.sh
+
+# Write out/kernel's topic branches back into the patch files.
+export:
+	@scripts/export.sh
+
+build: tree
+	@scripts/build.sh $(VARIANT) $(if $(filter 1,$(DEBUG)),debug)
+
+tests: tree
+	@scripts/build-tests.sh
+
+# One suite against an already built variant.
+kunit selftests blob warn:
+	@scripts/run.sh $(run_flags) $(VARIANT) $(subst selftests,kvm-selftests,$@)
+
+clean:
+	rm -rf out/build out/runs
+
+distclean:
+	rm -rf out

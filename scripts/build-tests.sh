@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the userspace tests once, from the `full` variant's tree (it has
+# the selftests topic), so that the same binaries run against every kernel
+# variant and can show their failures on `base`:
+#   out/build/tests/usr        uapi headers of that tree
+#   out/build/tests/kvm        KVM selftests
+#   out/build/tests/bin        the blob scenario VMM and other helpers
+. "$(dirname "$0")/lib.sh"
+
+t=$OUT/build/tests
+lock_src
+"$TOP/scripts/checkout.sh" full
+src=$OUT/src
+mkdir -p "$t/bin"
+start=$(date +%s)
+
+make -s -C "$src" O="$t/hdr" headers_install INSTALL_HDR_PATH="$t/usr" >"$t/headers.log" 2>&1 ||
+	{ tail -20 "$t/headers.log" >&2; die "headers_install failed"; }
+
+if ! make -C "$src/tools/testing/selftests/kvm" -j"$(nproc)" OUTPUT="$t/kvm" \
+	KHDR_INCLUDES="-isystem $t/usr/include" CC="ccache gcc" >"$t/kvm.log" 2>&1; then
+	grep -E 'error|Error' "$t/kvm.log" | head -30 >&2
+	die "KVM selftests build failed (log: $t/kvm.log)"
+fi
+
+make -s -C "$TOP/scripts/vmm" HDR="$t/usr" OUT="$t/bin" >"$t/vmm.log" 2>&1 ||
+	{ cat "$t/vmm.log" >&2; die "blobmap build failed"; }
+log "tests built in $(( $(date +%s) - start )) s: $t"

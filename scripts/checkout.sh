@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Point the build work tree out/src at one variant:  checkout.sh VARIANT
+#
+# All variants share this one source path, so ccache serves every file a
+# variant does not change from the other variants' builds, and a checkout
+# only rewrites the files that differ, so each out/build/<variant> rebuilds
+# incrementally. Callers hold $OUT/src.lock (lock_src in lib.sh).
+. "$(dirname "$0")/lib.sh"
+
+v=${1:?usage: checkout.sh VARIANT}
+variant_topics "$v" >/dev/null
+pgit -C "$KTREE" rev-parse -q --verify "refs/heads/variant/$v" >/dev/null ||
+	die "no variant/$v in $KTREE; run scripts/tree.sh (make tree)"
+d=$OUT/src
+if [ ! -e "$d/.git" ]; then
+	rm -rf "$d"
+	pgit -C "$KTREE" worktree prune
+	pgit -C "$KTREE" worktree add -q --detach "$d" "variant/$v"
+else
+	[ -z "$(pgit -C "$d" status --porcelain --untracked-files=no)" ] ||
+		die "$d was edited; edit out/kernel instead (discard with: git -C $d checkout -f .)"
+	pgit -C "$d" checkout -q --detach "variant/$v"
+fi

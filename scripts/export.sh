@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Write the topic branches of out/kernel back into the patch files:
+#   drm-ttm/  = base..topic/drm-ttm
+#   kvm/      = topic/drm-ttm..topic/kvm
+#   selftests/= topic/kvm..topic/selftests
+# and rewrite series/series. The format-patch flags are fixed, so exporting
+# an unchanged tree changes no file. Refuses a dirty tree.
+. "$(dirname "$0")/lib.sh"
+
+g() { pgit -C "$KTREE" "$@"; }
+[ -d "$KTREE/.git" ] || die "no expanded tree; run 'make tree' first"
+[ -z "$(g status --porcelain --untracked-files=no)" ] ||
+	die "$KTREE has uncommitted changes; commit them first"
+[ ! -d "$KTREE/.git/rebase-merge" ] && [ ! -d "$KTREE/.git/rebase-apply" ] ||
+	die "$KTREE is in the middle of a rebase or am"
+
+prev=base
+for t in $TOPICS; do
+	g rev-parse -q --verify "refs/heads/topic/$t" >/dev/null || die "no branch topic/$t"
+	g merge-base --is-ancestor "$prev" "topic/$t" ||
+		die "topic/$t does not build on $prev (the topics must stay stacked in series order)"
+	[ -z "$(g rev-list --merges "$prev..topic/$t")" ] || die "topic/$t has merge commits"
+	prev=topic/$t
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+prev=base
+{
+	sed -n '1,/^$/p' "$TOP/series/series"
+	for t in $TOPICS; do
+		mkdir -p "$tmp/$t"
+		g format-patch -q --zero-commit --no-signature --no-numbered \
+			--subject-prefix=PATCH --no-cover-letter --stat=80 --no-base \
+			-o "$tmp/$t" "$prev..topic/$t"
+		echo "[$t]"
+		for p in "$tmp/$t"/*.patch; do
+			[ -e "$p" ] && echo "$t/${p##*/}"
+		done
+		echo
+		prev=topic/$t
+	done
+} >"$tmp/series"
+sed -i '$ { /^$/d }' "$tmp/series"
+
+changed=0
+for t in $TOPICS; do
+	mkdir -p "$TOP/$t"
+	for p in "$TOP/$t"/*.patch; do
+		[ -e "$p" ] || continue
+		[ -e "$tmp/$t/${p##*/}" ] || { rm "$p"; log "removed $t/${p##*/}"; changed=1; }
+	done
+	for p in "$tmp/$t"/*.patch; do
+		[ -e "$p" ] || continue
+		if ! cmp -s "$p" "$TOP/$t/${p##*/}"; then
+			cp "$p" "$TOP/$t/"
+			log "wrote $t/${p##*/}"
+			changed=1
+		fi
+	done
+	g tag -f "applied/$t" "topic/$t" >/dev/null
+done
+if ! cmp -s "$tmp/series" "$TOP/series/series"; then
+	cp "$tmp/series" "$TOP/series/series"
+	log "wrote series/series"
+	changed=1
+fi
+[ $changed = 1 ] || log "no change: the patch files match the tree"

@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings and helpers for the project's scripts. Source it.
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT=${OUT:-$TOP/out}
+# Downloads survive a fresh clone on the same machine.
+CACHE=${TTMKVM_CACHE:-/var/cache/ttm-kvm}
+
+# shellcheck source=../series/base.conf
+. "$TOP/series/base.conf"
+# shellcheck source=../series/identity
+. "$TOP/series/identity"
+
+PRISTINE=$OUT/pristine/linux-${BASE_DEB_VERSION%%-*}
+KTREE=$OUT/kernel
+VARIANTS="base drm-ttm kvm full"
+TOPICS="drm-ttm kvm selftests"
+
+# Which topics make up a variant, in series order.
+variant_topics() {
+	case "$1" in
+	base) echo "" ;;
+	drm-ttm) echo "drm-ttm" ;;
+	kvm) echo "kvm selftests" ;;
+	full) echo "drm-ttm kvm selftests" ;;
+	*) die "unknown variant '$1' (one of: $VARIANTS)" ;;
+	esac
+}
+
+log() { printf '[%s] %s\n' "${0##*/}" "$*" >&2; }
+die() { printf '[%s] error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+
+# Git with a fixed identity and no influence from the user's config, so
+# that commits and exported patches are reproducible.
+pgit() {
+	GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null \
+	GIT_AUTHOR_NAME="$PROJECT_NAME" GIT_AUTHOR_EMAIL="$PROJECT_EMAIL" \
+	GIT_COMMITTER_NAME="$PROJECT_NAME" GIT_COMMITTER_EMAIL="$PROJECT_EMAIL" \
+		git -c core.abbrev=12 -c diff.renames=true -c diff.algorithm=myers \
+		    -c diff.noprefix=false -c diff.mnemonicPrefix=false \
+		    -c format.signature= -c rebase.updateRefs=true \
+		    -c advice.detachedHead=false "$@"
+}
+
+# The patch files of one topic, in apply order, as listed in series/series.
+topic_patches() {
+	awk -v t="[$1]" '
+		/^[[:space:]]*(#|$)/ { next }
+		/^\[/ { cur = $1; next }
+		cur == t { print $1 }' "$TOP/series/series"
+}
+
+# Serialise everything that checks out or reads the shared work tree out/src.
+lock_src() {
+	mkdir -p "$OUT"
+	exec 9>"$OUT/src.lock"
+	flock 9
+}
+
+# What the blob scenario must show (SPEC section 3):  blob_expect VARIANT UNSAFE
+#   heads: only the first page of each TTM allocation block maps
+#   all:   every page maps
+blob_expect() {
+	case "$1:$2" in
+	base:*|drm-ttm:*|kvm:0) echo heads ;;
+	kvm:1|full:*) echo all ;;
+	*) die "blob_expect: unknown '$1' '$2'" ;;
+	esac
+}
+
+# Kernel parameters of an x86 MMU flavour.
+flavour_params() {
+	case "$1" in
+	tdp) echo "" ;;
+	legacy) echo "kvm.tdp_mmu=0" ;;
+	shadow) echo "kvm_amd.npt=0" ;;
+	*) die "unknown MMU flavour '$1' (tdp, legacy, shadow)" ;;
+	esac
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Run test suites of one kernel variant in QEMU and record their counts.
+#   run.sh [-d] [-f tdp|legacy|shadow] [-u 0|1] VARIANT SUITE...
+#     -d   use the debug build (KASAN, lockdep, DEBUG_PAGEALLOC)
+#     -f   x86 MMU flavour (default tdp: the TDP MMU)
+#     -u   kvm.allow_unsafe_mappings (default 0)
+# Suites: kunit (TTM KUnit), kvm-selftests (curated upstream list),
+#         blob (the passthrough scenario, checked against the SPEC matrix),
+#         warn (the harness's own check: a WARN must fail the run).
+# Results: out/runs/<variant>[-debug]/<flavour>-unsafe<u>/<suite>/;
+# one line per suite is appended to out/runs/summary.txt.
+# Environment: KVM_FILTER (regex on selftest names), BLOB_SIZES.
+. "$(dirname "$0")/lib.sh"
+
+debug= flavour=tdp unsafe=0
+while getopts "df:u:" o; do
+	case $o in
+	d) debug=-debug ;;
+	f) flavour=$OPTARG ;;
+	u) unsafe=$OPTARG ;;
+	*) die "usage: run.sh [-d] [-f FLAVOUR] [-u 0|1] VARIANT SUITE..." ;;
+	esac
+done
+shift $((OPTIND - 1))
+v=${1:?usage: run.sh [-d] [-f FLAVOUR] [-u 0|1] VARIANT SUITE...}
+shift
+variant_topics "$v" >/dev/null
+kb=$OUT/build/$v$debug
+params="$(flavour_params "$flavour")"
+[ "$unsafe" = 1 ] && params="$params kvm.allow_unsafe_mappings=1"
+tag=$flavour-unsafe$unsafe
+runs=$OUT/runs
+mkdir -p "$runs"
+
+record() { # suite pass fail skip seconds
+	local line
+	line=$(printf '%-14s %-16s %-14s %3d passed, %d failed, %d skipped  (%ss)' \
+		"$v$debug" "$tag" "$1" "$2" "$3" "$4" "$5")
+	echo "$line" >>"$runs/summary.txt"
+	log "$line"
+}
+
+# KTAP from a kernel log: count the test cases of the ttm_* suites.
+kunit_count() {
+	awk '
+		/KTAP version|TAP version/ { next }
+		/^\[[ 0-9.]+\] +(not )?ok [0-9]+ / {
+			sub(/^\[[ 0-9.]+\] /, "")
+			match($0, /^ */); ind = RLENGTH
+			if (ind != 4) next        # test cases, not suites or params
+			if ($0 ~ /# SKIP/) s++
+			else if ($0 ~ /^ *ok /) p++
+			else { f++; print "# failed: " $0 > "/dev/stderr" }
+		}
+		END { printf "%d %d %d\n", p, f, s }' "$1"
+}
+
+rc=0
+for suite in "$@"; do
+	res=$runs/$v$debug/$tag/$suite
+	start=$(date +%s)
+	vrc=0
+	case $suite in
+	kunit)
+		"$TOP/scripts/vm.sh" -k "$kb" -t 900 -r "$res" \
+			-a "$params kunit.enable=1 kunit.filter_glob=ttm*" -- true || vrc=$?
+		read -r p f s < <(kunit_count "$res/dmesg.txt" 2>"$res/failed.txt")
+		[ $((p + f + s)) -gt 0 ] || f=1
+		;;
+	kvm-selftests)
+		"$TOP/scripts/vm.sh" -k "$kb" -t 2400 -r "$res" -a "$params" -- \
+			"$TOP/scripts/suites/kvm-selftests.sh" "$suite" \
+			"$TOP/scripts/suites/kvm-selftests.list" "${KVM_FILTER:-.}" || vrc=$?
+		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
+		;;
+	blob)
+		# shellcheck disable=SC2086
+		"$TOP/scripts/vm.sh" -k "$kb" -t 900 -r "$res" -a "$params" -- \
+			"$TOP/scripts/suites/blob.sh" "$suite" "$(blob_expect "$v" "$unsafe")" ${BLOB_SIZES:-} || vrc=$?
+		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
+		;;
+	warn)
+		# LKDTM's WARNING must make vm.sh fail with status 2 and name the line.
+		"$TOP/scripts/vm.sh" -k "$kb" -t 300 -r "$res" -a "$params" -- \
+			sh -c 'echo WARNING >/sys/kernel/debug/provoke-crash/DIRECT' || vrc=$?
+		if [ $vrc = 2 ] && grep -q 'WARNING:' "$res/splats.txt"; then
+			p=1 f=0 s=0
+		else
+			log "warn: expected vm.sh status 2 with a WARNING line, got $vrc"
+			p=0 f=1 s=0
+		fi
+		vrc=0
+		;;
+	*) die "unknown suite '$suite'" ;;
+	esac
+	if [ "$vrc" = 2 ] || [ "$vrc" = 3 ]; then
+		f=$((f + 1)) # the kernel log or the VM itself failed the run
+	fi
+	if [ "$vrc" != 0 ] && [ "$vrc" != 4 ] && [ "$f" = 0 ]; then
+		f=1
+	fi
+	[ "$f" = 0 ] || { rc=1; log "$suite failed: see $res/ (output.log, console.log)"; }
+	record "$suite" "$p" "$f" "$s" "$(( $(date +%s) - start ))"
+done
+exit $rc

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Guest side: the virtio-gpu blob passthrough scenario. blobmap maps DRM
+# dumb buffers of /dev/dri/card0 as KVM memslots, a guest reads and writes
+# every page, and the result is compared with what the SPEC predicts for
+# this kernel (EXPECT: heads = only the first page of each TTM block maps,
+# all = every page maps). One test case per buffer size.
+#   blob.sh SUITE EXPECT [SIZE...]
+set -u
+suite=$1 expect=$2
+shift 2
+sizes=("$@")
+[ $# -gt 0 ] || sizes=(4K 64K 2M 8M)
+args=()
+for s in "${sizes[@]}"; do args+=(-s "$s"); done
+"$OUT/build/tests/bin/blobmap" -j -x "$expect" "${args[@]}" | tee "$suite.out"
+rc=${PIPESTATUS[0]}
+if [ "$rc" = 4 ]; then
+	echo "0 0 ${#sizes[@]}" >"$suite.summary"
+	exit 4
+fi
+total=$(grep -c '^RESULT ' "$suite.out")
+bad=$(grep '^MISMATCH ' "$suite.out" | sed 's/.*size=\([0-9]*\).*/\1/' | sort -u | wc -l)
+if [ "$rc" != 0 ] && [ "$bad" = 0 ]; then
+	bad=1 # a setup failure with no per-buffer verdict
+fi
+missing=$(( ${#sizes[@]} - total ))
+[ $missing -gt 0 ] && bad=$((bad + missing))
+pass=$(( ${#sizes[@]} - bad ))
+[ $pass -lt 0 ] && pass=0
+echo "$pass $bad 0" >"$suite.summary"
+echo "# $suite (expect $expect): $pass passed, $bad failed"
+[ "$rc" = 0 ]

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Self-tests of the project's own tooling, on a tiny synthetic base tree
+# (seconds, no kernel): the patch-topic workflow (apply, export, re-export
+# is a no-op, a broken patch is named, unexported work is protected) and
+# the kernel-log scanner.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { echo "ok - $*"; pass=$((pass + 1)); }
+nok() { echo "not ok - $*"; fail=$((fail + 1)); }
+expect() { # description command...: must succeed
+	local d=$1; shift
+	if "$@" >"$tmp/log" 2>&1; then ok "$d"; else nok "$d"; sed 's/^/    /' "$tmp/log"; fi
+}
+expect_fail() { # description pattern command...: must fail and print pattern
+	local d=$1 pat=$2; shift 2
+	if "$@" >"$tmp/log" 2>&1; then
+		nok "$d (succeeded)"
+	elif grep -q -- "$pat" "$tmp/log"; then
+		ok "$d"
+	else
+		nok "$d (no '$pat' in the output)"; sed 's/^/    /' "$tmp/log"
+	fi
+}
+
+# --- the kernel-log scanner
+printf '[    1.0] Linux version 6.12\n[    2.0] all fine\n' >"$tmp/clean.log"
+expect "check-log: a clean log passes" "$here/scripts/check-log.sh" "$tmp/clean.log"
+for splat in 'WARNING: CPU: 1 PID: 9 at mm/foo.c:1 bar+0x1/0x2' \
+	     'BUG: KASAN: use-after-free in ttm_pool_free' \
+	     'BUG: Bad page state in process x  pfn:1234' \
+	     'refcount_t: underflow; use-after-free.' \
+	     'WARNING: possible circular locking dependency detected' \
+	     'Kernel panic - not syncing: Fatal exception'; do
+	printf '[    1.0] ok\n[    2.0] %s\n' "$splat" >"$tmp/bad.log"
+	expect_fail "check-log: flags '${splat:0:40}'" "bad.log:2:" \
+		"$here/scripts/check-log.sh" "$tmp/bad.log"
+done
+
+# --- the patch-topic workflow on a synthetic project
+p=$tmp/proj
+mkdir -p "$p/series" "$p/drm-ttm" "$p/kvm" "$p/selftests"
+cp -r "$here/scripts" "$p/"
+cp "$here/series/base.conf" "$here/series/identity" "$p/series/"
+printf '# header\n\n[drm-ttm]\n\n[kvm]\n\n[selftests]\n' >"$p/series/series"
+(
+	. "$p/scripts/lib.sh"
+	mkdir -p "$PRISTINE/mm"
+	printf 'obj-y := a.o\n' >"$PRISTINE/Makefile"
+	printf 'int a;\nint b;\nint c;\n' >"$PRISTINE/mm/a.c"
+	touch "$PRISTINE/.complete"
+)
+export TTMKVM_CACHE=$tmp/cache
+kt=$p/out/kernel
+kg() { git -C "$kt" -c user.name=t -c user.email=t@example.invalid "$@"; }
+
+expect "tree: expands an empty series" "$p/scripts/tree.sh"
+expect "export: an empty series exports nothing" \
+	sh -c "'$p/scripts/export.sh' && [ -z \"\$(ls '$p/drm-ttm')\" ]"
+
+kg checkout -q topic/drm-ttm
+sed -i 's/int b;/int b = 1;/' "$kt/mm/a.c"
+kg commit -q -am "drm/ttm: initialise b" -m "Because."
+kg branch -f topic/kvm HEAD
+kg branch -f topic/selftests HEAD
+expect_fail "tree: refuses to drop unexported commits" "not exported" "$p/scripts/tree.sh"
+expect "export: writes the new patch" \
+	sh -c "'$p/scripts/export.sh' && ls '$p'/drm-ttm/0001-drm-ttm-initialise-b.patch && grep -qx drm-ttm/0001-drm-ttm-initialise-b.patch '$p/series/series'"
+sum1=$(cat "$p"/series/series "$p"/*/*.patch | sha256sum)
+expect "tree: re-applies the exported patch" "$p/scripts/tree.sh"
+expect "export: re-export of an unchanged tree changes no file" \
+	sh -c "'$p/scripts/export.sh' 2>&1 | grep -q 'no change' && [ \"\$(cat '$p'/series/series '$p'/*/*.patch | sha256sum)\" = '$sum1' ]"
+expect "tree: variant kvm does not contain the drm-ttm patch" \
+	sh -c "git -C '$kt' show variant/kvm:mm/a.c | grep -qx 'int b;'"
+expect "tree: variant full contains it" \
+	sh -c "git -C '$kt' show variant/full:mm/a.c | grep -qx 'int b = 1;'"
+
+# a patch that does not apply stops the run and is named
+sed -e 's/int b = 1;/int b = 2;/' -e 's/^-int b;/-int x;/' \
+	"$p/drm-ttm/0001-drm-ttm-initialise-b.patch" >"$p/kvm/0001-KVM-broken.patch"
+printf '# header\n\n[drm-ttm]\ndrm-ttm/0001-drm-ttm-initialise-b.patch\n\n[kvm]\nkvm/0001-KVM-broken.patch\n\n[selftests]\n' >"$p/series/series"
+expect_fail "tree: a broken patch stops the run and is named" \
+	"patch does not apply: kvm/0001-KVM-broken.patch" "$p/scripts/tree.sh"
+rm "$p/kvm/0001-KVM-broken.patch"
+expect_fail "tree: a listed patch that is missing is named" \
+	"lists kvm/0001-KVM-broken.patch" "$p/scripts/tree.sh"
+
+echo "# harness: $pass passed, $fail failed"
+[ $fail = 0 ]

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Expand the patch topics into a throwaway git tree (out/kernel). The builds
+# use a separate work tree of it, out/src (scripts/checkout.sh).
+#
+# out/kernel:
+#   tag base                 the pristine Debian tree, one commit
+#   branch topic/<t>         stacked topic branches in series order: edit these
+#   tag applied/<t>          where topic/<t> was when last applied/exported
+#   branch variant/<v>       what each kernel variant is built from
+#
+# Refuses to touch a tree that has uncommitted changes, or topic branches
+# holding commits that `make export` has not written out (FORCE=1 overrides).
+. "$(dirname "$0")/lib.sh"
+
+FORCE=${FORCE:-0}
+"$TOP/scripts/fetch-base.sh"
+
+g() { pgit -C "$KTREE" "$@"; }
+
+# Fixed dates make the base commit and every applied commit reproducible.
+export GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z"
+
+if [ ! -f "$KTREE/.git/ttmkvm-base" ]; then
+	log "creating $KTREE from the pristine tree (takes a minute)"
+	rm -rf "$KTREE"
+	mkdir -p "$KTREE"
+	cp -a "$PRISTINE/." "$KTREE/"
+	rm -f "$KTREE/.complete"
+	chmod -R u+w "$KTREE"
+	g init -q -b work
+	g add -A -f .
+	g commit -q -m "base: Debian $BASE_PKG $BASE_DEB_VERSION ($BASE_UPSTREAM)"
+	g tag base
+	echo "$BASE_DEB_VERSION" >"$KTREE/.git/ttmkvm-base"
+fi
+unset GIT_COMMITTER_DATE
+# For commits made by hand in the tree: the placeholder identity, and
+# rebases that carry the stacked topic branches along.
+git -C "$KTREE" config user.name "$PROJECT_NAME"
+git -C "$KTREE" config user.email "$PROJECT_EMAIL"
+git -C "$KTREE" config rebase.updateRefs true
+
+if [ "$FORCE" != 1 ]; then
+	[ -z "$(g status --porcelain --untracked-files=no)" ] ||
+		die "$KTREE has uncommitted changes; commit (and make export) or discard them, or FORCE=1"
+	for t in $TOPICS; do
+		if g rev-parse -q --verify "refs/heads/topic/$t" >/dev/null &&
+		   [ "$(g rev-parse "topic/$t")" != "$(g rev-parse -q --verify "refs/tags/applied/$t" || echo none)" ]; then
+			die "topic/$t has commits that are not exported; run 'make export' first, or FORCE=1 to drop them"
+		fi
+	done
+fi
+g am --abort >/dev/null 2>&1 || true
+
+# apply_topics START BRANCH TOPIC... : git am every patch of the topics on
+# top of START and point BRANCH at the result.
+apply_topics() {
+	local start=$1 branch=$2; shift 2
+	local t p n
+	g checkout -q -f -B "$branch" "$start"
+	for t in "$@"; do
+		n=0
+		for p in $(topic_patches "$t"); do
+			[ -f "$TOP/$p" ] || die "series/series lists $p, which does not exist"
+			if ! g am -q --committer-date-is-author-date --no-3way "$TOP/$p" >"$OUT/am.log" 2>&1; then
+				sed 's/^/  /' "$OUT/am.log" >&2
+				g am --abort >/dev/null 2>&1 || true
+				die "patch does not apply: $p (topic $t, on $branch)"
+			fi
+			n=$((n + 1))
+		done
+		log "$branch: topic $t: $n patches applied"
+		if [ "${TAG_TOPICS:-0}" = 1 ]; then
+			g branch -q -f "topic/$t" HEAD
+			g tag -f "applied/$t" HEAD >/dev/null
+		fi
+	done
+}
+
+# Every patch file in a topic directory must be listed, and vice versa.
+for t in $TOPICS; do
+	for p in "$TOP/$t"/*.patch; do
+		[ -e "$p" ] || continue
+		grep -qxF "$t/${p##*/}" <(topic_patches "$t") ||
+			die "$t/${p##*/} is not listed in series/series"
+	done
+done
+
+# The series in order: stacked topic branches, tagged at each topic's end.
+TAG_TOPICS=1 apply_topics base series $TOPICS
+# The variants: each topic also applies to the base alone.
+g branch -q -f variant/base base
+for v in drm-ttm kvm; do
+	# shellcheck disable=SC2046
+	apply_topics base "variant/$v" $(variant_topics "$v")
+done
+g branch -q -f variant/full series
+g checkout -q topic/selftests
+g branch -q -D series
+
+log "tree ready: $KTREE (edit the topic/* branches); builds use out/src (scripts/checkout.sh)"

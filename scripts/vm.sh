@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a test kernel under QEMU (TCG, -cpu max: nested SVM) and run one
+# command inside; the VM always ends by itself.
+#
+#   vm.sh [-k KERNEL_BUILD_DIR] [-a "kernel params"] [-t SECONDS] -r RESULT_DIR -- CMD...
+#
+# CMD runs as root in the guest, in RESULT_DIR, which is a writable share
+# (the rest of the host's root is read-only). Afterwards RESULT_DIR holds
+# output.log (CMD's output), console.log, dmesg.txt and status.
+# Exit status: CMD's status if the kernel log is clean; 3 if the guest did
+# not finish (timeout, panic, hang); 2 if the kernel log shows a warning,
+# BUG, oops, KASAN report, bad page, refcount error or lockdep splat (the
+# lines are printed). 4 is KSFT_SKIP, as CMD said.
+. "$(dirname "$0")/lib.sh"
+
+kb=$OUT/build/base
+params=
+tmo=600
+res=
+while getopts "k:a:t:r:" o; do
+	case $o in
+	k) kb=$OPTARG ;;
+	a) params="$params $OPTARG" ;;
+	t) tmo=$OPTARG ;;
+	r) res=$OPTARG ;;
+	*) die "usage: vm.sh [-k BUILD] [-a PARAMS] [-t SECONDS] -r RESULT_DIR -- CMD..." ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ "${1:-}" = -- ] && shift
+[ -n "$res" ] && [ $# -gt 0 ] || die "usage: vm.sh [-k BUILD] [-a PARAMS] [-t SECONDS] -r RESULT_DIR -- CMD..."
+img=$kb/arch/x86/boot/bzImage
+[ -f "$img" ] || die "no kernel at $img (make build)"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing; run scripts/deps.sh"
+
+rm -rf "$res"
+mkdir -p "$res"
+res=$(cd "$res" && pwd)
+{
+	echo "set -u"
+	echo "export TOP=$(printf %q "$TOP") OUT=$(printf %q "$OUT")"
+	printf '%q ' "$@"
+	echo
+} >"$res/cmd"
+
+start=$(date +%s.%N)
+# -no-reboot turns the guest's reboot (and a panic, with panic=-1) into
+# QEMU's exit; timeout covers a hung guest.
+qrc=0
+timeout -k 10 "$tmo" qemu-system-x86_64 \
+	-accel tcg -cpu max -smp 2 -m 3G -nodefaults -no-reboot \
+	-display none -monitor none -vga none \
+	-device bochs-display \
+	-serial "file:$res/console.log" \
+	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
+	-fsdev "local,id=res,path=$res,security_model=none,multidevs=remap" \
+	-device virtio-9p-pci,fsdev=res,mount_tag=results \
+	-kernel "$img" \
+	-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000 ro init=$TOP/scripts/guest/init.sh panic=-1 loglevel=7 TTMKVM_RES=$res$params" \
+	</dev/null >"$res/qemu.log" 2>&1 || qrc=$?
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+printf '%.1f\n' "$secs" >"$res/seconds"
+
+rc=0
+if [ ! -f "$res/status" ]; then
+	if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+		log "VM timed out after ${tmo}s ($res)"
+	else
+		log "VM ended without a result (qemu status $qrc; $res/console.log):"
+		tail -5 "$res/console.log" >&2
+	fi
+	rc=3
+else
+	rc=$(cat "$res/status")
+fi
+if ! "$TOP/scripts/check-log.sh" "$res/console.log" "$res/dmesg.txt" >"$res/splats.txt"; then
+	log "kernel log not clean:"
+	sed 's/^/  /' "$res/splats.txt" >&2
+	[ $rc = 3 ] || rc=2
+fi
+exit "$rc"
