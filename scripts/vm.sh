@@ -3,8 +3,11 @@
 # Boot a test kernel under QEMU (TCG, -cpu max: nested SVM) and run one
 # command inside; the VM always ends by itself.
 #
-#   vm.sh [-k KERNEL_BUILD_DIR] [-a "kernel params"] [-t SECONDS] -r RESULT_DIR -- CMD...
+#   vm.sh [-k KERNEL_BUILD_DIR] [-a "kernel params"] [-t SECONDS] [-N]
+#         [-w ALLOWLIST] -r RESULT_DIR -- CMD...
 #
+# -N leaves out the bochs display (no DRM device in the guest); -w names
+# WARNINGs that KUnit tests provoke on purpose (scripts/check-log.sh).
 # CMD runs as root in the guest, in RESULT_DIR, which is a writable share
 # (the rest of the host's root is read-only). Afterwards RESULT_DIR holds
 # output.log (CMD's output), console.log, dmesg.txt and status.
@@ -18,12 +21,16 @@ kb=$OUT/build/base
 params=
 tmo=600
 res=
-while getopts "k:a:t:r:" o; do
+allow=
+display="-device bochs-display"
+while getopts "k:a:t:r:w:N" o; do
 	case $o in
 	k) kb=$OPTARG ;;
 	a) params="$params $OPTARG" ;;
 	t) tmo=$OPTARG ;;
 	r) res=$OPTARG ;;
+	w) allow=$OPTARG ;;
+	N) display= ;;
 	*) die "usage: vm.sh [-k BUILD] [-a PARAMS] [-t SECONDS] -r RESULT_DIR -- CMD..." ;;
 	esac
 done
@@ -51,7 +58,7 @@ qrc=0
 timeout -k 10 "$tmo" qemu-system-x86_64 \
 	-accel tcg -cpu max -smp 2 -m 3G -nodefaults -no-reboot \
 	-display none -monitor none -vga none \
-	-device bochs-display \
+	$display \
 	-serial "file:$res/console.log" \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
@@ -75,7 +82,7 @@ if [ ! -f "$res/status" ]; then
 else
 	rc=$(cat "$res/status")
 fi
-if ! "$TOP/scripts/check-log.sh" "$res/console.log" "$res/dmesg.txt" >"$res/splats.txt"; then
+if ! "$TOP/scripts/check-log.sh" ${allow:+-a "$allow"} "$res/console.log" "$res/dmesg.txt" >"$res/splats.txt"; then
 	log "kernel log not clean:"
 	sed 's/^/  /' "$res/splats.txt" >&2
 	[ $rc = 3 ] || rc=2

@@ -40,6 +40,25 @@ for splat in 'WARNING: CPU: 1 PID: 9 at mm/foo.c:1 bar+0x1/0x2' \
 		"$here/scripts/check-log.sh" "$tmp/bad.log"
 done
 
+# an allowlisted WARNING is accepted only from a KUnit test thread
+printf 'at .*ttm_device\\.c:[0-9]+ ttm_device_init\\+  # on purpose\n' >"$tmp/allow"
+warn() { # comm
+	printf '%s\n' '[ 1.0] ------------[ cut here ]------------' \
+		'[ 1.1] WARNING: CPU: 0 PID: 44 at drivers/gpu/drm/ttm/ttm_device.c:192 ttm_device_init+0x25/0x12d' \
+		"[ 1.2] CPU: 0 UID: 0 PID: 44 Comm: $1 Tainted: G N 6.12.117" \
+		'[ 1.3] Call Trace:' '[ 1.4]  ttm_device_init+0x25/0x12d' \
+		'[ 1.5] ---[ end trace 0000000000000000 ]---' '[ 1.6] ok 4 ttm_device_init_no_vma_man'
+}
+warn kunit_try_catch >"$tmp/kunit.log"
+expect "check-log: an allowlisted WARNING in a KUnit thread passes" \
+	"$here/scripts/check-log.sh" -a "$tmp/allow" "$tmp/kunit.log"
+warn modprobe >"$tmp/other.log"
+expect_fail "check-log: the same WARNING elsewhere fails" "other.log:2:" \
+	"$here/scripts/check-log.sh" -a "$tmp/allow" "$tmp/other.log"
+{ warn kunit_try_catch; printf '[ 2.0] WARNING: CPU: 1 PID: 7 at mm/gup.c:1 x+0x1/0x2\n'; } >"$tmp/mixed.log"
+expect_fail "check-log: an unlisted WARNING after an allowed one fails" "mixed.log:8:" \
+	"$here/scripts/check-log.sh" -a "$tmp/allow" "$tmp/mixed.log"
+
 # --- the patch-topic workflow on a synthetic project
 p=$tmp/proj
 mkdir -p "$p/series" "$p/drm-ttm" "$p/kvm" "$p/selftests"
