@@ -18,6 +18,14 @@ g() { pgit -C "$KTREE" "$@"; }
 prev=base
 for t in $TOPICS; do
 	g rev-parse -q --verify "refs/heads/topic/$t" >/dev/null || die "no branch topic/$t"
+	# A topic without commits of its own simply follows the one below it.
+	if g merge-base --is-ancestor "topic/$t" "$prev" &&
+	   [ "$(g rev-parse "topic/$t")" != "$(g rev-parse "$prev")" ]; then
+		[ "$(g symbolic-ref -q --short HEAD)" != "topic/$t" ] ||
+			die "topic/$t has no commits of its own and is checked out; check out another branch"
+		g branch -q -f "topic/$t" "$prev"
+		log "topic/$t has no commits of its own: moved onto $prev"
+	fi
 	g merge-base --is-ancestor "$prev" "topic/$t" ||
 		die "topic/$t does not build on $prev (the topics must stay stacked in series order)"
 	[ -z "$(g rev-list --merges "$prev..topic/$t")" ] || die "topic/$t has merge commits"
