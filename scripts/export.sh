@@ -39,7 +39,7 @@ prev=base
 	sed -n '1,/^$/p' "$TOP/series/series"
 	for t in $TOPICS; do
 		mkdir -p "$tmp/$t"
-		g format-patch -q --zero-commit --no-signature --no-numbered \
+		g format-patch -q --zero-commit --no-signature --no-numbered --notes \
 			--subject-prefix=PATCH --no-cover-letter --stat=80 --no-base \
 			-o "$tmp/$t" "$prev..topic/$t"
 		echo "[$t]"

@@ -41,10 +41,23 @@ pgit() {
 		git -c core.abbrev=12 -c diff.renames=true -c diff.algorithm=myers \
 		    -c diff.noprefix=false -c diff.mnemonicPrefix=false \
 		    -c format.signature= -c rebase.updateRefs=true \
+		    -c notes.rewriteRef=refs/notes/commits \
 		    -c advice.detachedHead=false "$@"
 }
 
 # The patch files of one topic, in apply order, as listed in series/series.
+# patch_notes FILE: the reviewer notes of a patch written by export.sh, i.e.
+# the "Notes:" block that format-patch --notes puts below the "---" line,
+# without its indentation. git am drops that text; tree.sh keeps it as a git
+# note on the commit so that the next export writes it again.
+patch_notes() {
+	awk 'state == 0 && /^---$/ { state = 1; next }
+	     state == 1 { state = ($0 == "") ? 2 : 9; next }
+	     state == 2 { state = ($0 == "Notes:") ? 3 : 9; next }
+	     state == 3 && /^    / { print substr($0, 5); next }
+	     state == 3 { exit }' "$1"
+}
+
 topic_patches() {
 	awk -v t="[$1]" '
 		/^[[:space:]]*(#|$)/ { next }

@@ -40,6 +40,7 @@ unset GIT_COMMITTER_DATE
 git -C "$KTREE" config user.name "$PROJECT_NAME"
 git -C "$KTREE" config user.email "$PROJECT_EMAIL"
 git -C "$KTREE" config rebase.updateRefs true
+git -C "$KTREE" config notes.rewriteRef refs/notes/commits
 
 if [ "$FORCE" != 1 ]; then
 	[ -z "$(g status --porcelain --untracked-files=no)" ] ||
@@ -68,6 +69,8 @@ apply_topics() {
 				g am --abort >/dev/null 2>&1 || true
 				die "patch does not apply: $p (topic $t, on $branch)"
 			fi
+			patch_notes "$TOP/$p" >"$OUT/notes.txt"
+			[ ! -s "$OUT/notes.txt" ] || g notes add -f -F "$OUT/notes.txt" HEAD
 			n=$((n + 1))
 		done
 		log "$branch: topic $t: $n patches applied"
