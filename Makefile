@@ -5,9 +5,10 @@ VARIANT ?= full
 FLAVOUR ?= tdp
 UNSAFE ?= 0
 DEBUG ?= 0
+BENCH ?= ttm
 run_flags = -f $(FLAVOUR) -u $(UNSAFE) $(if $(filter 1,$(DEBUG)),-d)
 
-.PHONY: all demo check deps tree export build tests kunit selftests blob warn clean distclean
+.PHONY: all demo check deps tree export build tests kunit selftests blob warn bench clean distclean
 
 all: demo
 
@@ -39,6 +40,10 @@ tests: tree
 # One suite against an already built variant.
 kunit selftests blob warn:
 	@scripts/run.sh $(run_flags) $(VARIANT) $(subst selftests,kvm-selftests,$@)
+
+# A benchmark of VARIANT against base (both built), e.g. BENCH=ttm VARIANT=drm-ttm.
+bench:
+	@scripts/bench.sh $(BENCH) $(VARIANT)
 
 clean:
 	rm -rf out/build out/runs

@@ -25,5 +25,5 @@ if ! make -C "$src/tools/testing/selftests/kvm" -j"$(nproc)" OUTPUT="$t/kvm" \
 fi
 
 make -s -C "$TOP/scripts/vmm" HDR="$t/usr" OUT="$t/bin" >"$t/vmm.log" 2>&1 ||
-	{ cat "$t/vmm.log" >&2; die "blobmap build failed"; }
+	{ cat "$t/vmm.log" >&2; die "test VMM tools (scripts/vmm) build failed"; }
 log "tests built in $(( $(date +%s) - start )) s: $t"

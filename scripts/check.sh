@@ -16,6 +16,7 @@ t0=$(date +%s)
 runs=$OUT/runs
 mkdir -p "$runs"
 : >"$runs/summary.txt"
+: >"$runs/failures.txt"
 fail=0
 
 step() { # name command...: a step that is not a suite counts as one test
@@ -62,6 +63,10 @@ fi
 echo
 echo "==== summary ($(( ($(date +%s) - t0) / 60 )) min; details under out/runs/) ===="
 cat "$runs/summary.txt"
+if [ -s "$runs/failures.txt" ]; then
+	echo "==== failed tests ===="
+	cat "$runs/failures.txt"
+fi
 awk '{ for (i = 1; i <= NF; i++) {
 		if ($(i+1) ~ /^passed,/) p += $i
 		if ($(i+1) ~ /^failed,/) f += $i

@@ -75,6 +75,15 @@ lock_src() {
 # What the blob scenario must show (SPEC section 3):  blob_expect VARIANT UNSAFE
 #   heads: only the first page of each TTM allocation block maps
 #   all:   every page maps
+# ttm_pages VARIANT: what the pages of a TTM dumb buffer look like
+# (ttmprobe -x): compound with the drm-ttm topic, plain in 6.12.
+ttm_pages() {
+	case " $(variant_topics "$1") " in
+	*" drm-ttm "*) echo compound ;;
+	*) echo plain ;;
+	esac
+}
+
 blob_expect() {
 	case "$1:$2" in
 	base:*|drm-ttm:*|kvm:0) echo heads ;;

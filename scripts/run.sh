@@ -72,6 +72,35 @@ kunit_count() {
 		}' "$1"
 }
 
+# failed SUITE RESULT_DIR VM_STATUS: one line per failed test for
+# out/runs/failures.txt, which make check prints above its last line (CI
+# logs often keep only the end of the output).
+failed() {
+	local suite=$1 res=$2 vrc=$3
+	{
+		case $suite in
+		kunit) sed -n 's/^# failed: *//p; s/^# \(.* suites reported\)/\1/p' "$res/failed.txt" ;;
+		kvm-selftests)
+			# the test's name, where it asserted and its last line
+			awk '/^# / { line = substr($0, 3); sub(/^ +/, "", line)
+				if (want) { where = line; want = 0 }
+				if (line ~ /Test Assertion Failure/) want = 1
+				last = line; next }
+			     /^not ok / { print $0 (where != "" ? " | " where : "") \
+					(last != "" && last != where ? " | " last : "")
+				where = last = "" }
+			     /^ok / { where = last = "" }' "$res/output.log" ;;
+		blob) grep -h '^MISMATCH' "$res/$suite.out" 2>/dev/null ;;
+		esac
+		case $vrc in
+		2) echo "kernel log not clean: $(grep -m1 -v '^ *$' "$res/splats.txt" 2>/dev/null)" ;;
+		3) echo "the VM did not finish (see console.log)" ;;
+		esac
+	} | cut -c1-240 | head -20 | while IFS= read -r line; do
+		printf '%-14s %-16s %-14s %s\n' "$v$debug" "$tag" "$suite" "$line"
+	done >>"$runs/failures.txt"
+}
+
 rc=0
 for suite in "$@"; do
 	res=$runs/$v$debug/$tag/$suite
@@ -96,7 +125,8 @@ for suite in "$@"; do
 	blob)
 		# shellcheck disable=SC2086
 		"$TOP/scripts/vm.sh" -k "$kb" -t 900 -r "$res" -a "$params" -- \
-			"$TOP/scripts/suites/blob.sh" "$suite" "$(blob_expect "$v" "$unsafe")" ${BLOB_SIZES:-} || vrc=$?
+			"$TOP/scripts/suites/blob.sh" "$suite" "$(blob_expect "$v" "$unsafe")" \
+			"$(ttm_pages "$v")" ${BLOB_SIZES:-} || vrc=$?
 		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
 		;;
 	warn)
@@ -119,7 +149,11 @@ for suite in "$@"; do
 	if [ "$vrc" != 0 ] && [ "$vrc" != 4 ] && [ "$f" = 0 ]; then
 		f=1
 	fi
-	[ "$f" = 0 ] || { rc=1; log "$suite failed: see $res/ (output.log, console.log)"; }
+	if [ "$f" != 0 ]; then
+		rc=1
+		failed "$suite" "$res" "$vrc"
+		log "$suite failed: see $res/ (output.log, console.log)"
+	fi
 	record "$suite" "$p" "$f" "$s" "$(( $(date +%s) - start ))"
 done
 exit $rc

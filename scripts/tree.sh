@@ -70,7 +70,7 @@ apply_topics() {
 				die "patch does not apply: $p (topic $t, on $branch)"
 			fi
 			patch_notes "$TOP/$p" >"$OUT/notes.txt"
-			[ ! -s "$OUT/notes.txt" ] || g notes add -f -F "$OUT/notes.txt" HEAD
+			[ ! -s "$OUT/notes.txt" ] || g notes add -f -F "$OUT/notes.txt" HEAD 2>/dev/null
 			n=$((n + 1))
 		done
 		log "$branch: topic $t: $n patches applied"

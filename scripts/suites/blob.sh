@@ -4,11 +4,15 @@
 # dumb buffers of /dev/dri/card0 as KVM memslots, a guest reads and writes
 # every page, and the result is compared with what the SPEC predicts for
 # this kernel (EXPECT: heads = only the first page of each TTM block maps,
-# all = every page maps). One test case per buffer size.
-#   blob.sh SUITE EXPECT [SIZE...]
+# all = every page maps). Then ttmprobe looks at the pages TTM gave dumb
+# buffers of the same sizes in /proc/kpageflags (PAGES: compound = every
+# block of more than one page is a compound page, as with the drm-ttm
+# topic; plain = no compound pages, 6.12). One test case per buffer size
+# and check.
+#   blob.sh SUITE EXPECT PAGES [SIZE...]
 set -u
-suite=$1 expect=$2
-shift 2
+suite=$1 expect=$2 pages=$3
+shift 3
 sizes=("$@")
 [ $# -gt 0 ] || sizes=(4K 64K 2M 8M)
 args=()
@@ -28,6 +32,16 @@ missing=$(( ${#sizes[@]} - total ))
 [ $missing -gt 0 ] && bad=$((bad + missing))
 pass=$(( ${#sizes[@]} - bad ))
 [ $pass -lt 0 ] && pass=0
-echo "$pass $bad 0" >"$suite.summary"
-echo "# $suite (expect $expect): $pass passed, $bad failed"
-[ "$rc" = 0 ]
+
+# The pages behind the buffers, one case per size.
+"$OUT/build/tests/bin/ttmprobe" compound -x "$pages" "${sizes[@]}" | tee -a "$suite.out"
+prc=${PIPESTATUS[0]}
+pok=$(grep -c '^PROBE .* ok$' "$suite.out")
+pbad=$(( ${#sizes[@]} - pok ))
+pskip=0
+if [ "$prc" = 4 ]; then pskip=${#sizes[@]} pok=0 pbad=0; fi # no /proc/kpageflags
+grep '^PROBE .* MISMATCH$' "$suite.out" | sed 's/^/MISMATCH /' >>"$suite.out"
+
+echo "$((pass + pok)) $((bad + pbad)) $pskip" >"$suite.summary"
+echo "# $suite (expect $expect, pages $pages): $((pass + pok)) passed, $((bad + pbad)) failed, $pskip skipped"
+[ "$rc" = 0 ] && [ "$pbad" = 0 ]

@@ -83,14 +83,17 @@ expect "export: an empty series exports nothing" \
 kg checkout -q topic/drm-ttm
 sed -i 's/int b;/int b = 1;/' "$kt/mm/a.c"
 kg commit -q -am "drm/ttm: initialise b" -m "Because."
+kg notes add -m "For reviewers: below the line." HEAD
 kg branch -f topic/kvm HEAD
 kg branch -f topic/selftests HEAD
 expect_fail "tree: refuses to drop unexported commits" "not exported" "$p/scripts/tree.sh"
 expect "export: writes the new patch" \
 	sh -c "'$p/scripts/export.sh' && ls '$p'/drm-ttm/0001-drm-ttm-initialise-b.patch && grep -qx drm-ttm/0001-drm-ttm-initialise-b.patch '$p/series/series'"
+expect "export: the commit's note is below the --- line" \
+	sh -c "sed -n '/^---\$/,/^diff/p' '$p'/drm-ttm/0001-*.patch | grep -qx '    For reviewers: below the line.'"
 sum1=$(cat "$p"/series/series "$p"/*/*.patch | sha256sum)
 expect "tree: re-applies the exported patch" "$p/scripts/tree.sh"
-expect "export: re-export of an unchanged tree changes no file" \
+expect "export: re-export of an unchanged tree changes no file (notes kept)" \
 	sh -c "'$p/scripts/export.sh' 2>&1 | grep -q 'no change' && [ \"\$(cat '$p'/series/series '$p'/*/*.patch | sha256sum)\" = '$sum1' ]"
 expect "tree: variant kvm does not contain the drm-ttm patch" \
 	sh -c "git -C '$kt' show variant/kvm:mm/a.c | grep -qx 'int b;'"
