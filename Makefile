@@ -8,7 +8,7 @@ DEBUG ?= 0
 BENCH ?= ttm
 run_flags = -f $(FLAVOUR) -u $(UNSAFE) $(if $(filter 1,$(DEBUG)),-d)
 
-.PHONY: all demo check deps tree export build tests kunit selftests blob warn bench clean distclean
+.PHONY: all demo check check-full deps tree export build tests kunit selftests blob blob-selftests warn bench clean distclean
 
 all: demo
 
@@ -19,6 +19,10 @@ demo:
 # The whole test suite.
 check:
 	@scripts/check.sh
+
+# Everything: every suite in every MMU flavour and parameter setting (hours).
+check-full:
+	@CHECK_FULL=1 scripts/check.sh
 
 deps:
 	@scripts/deps.sh
@@ -38,8 +42,11 @@ tests: tree
 	@scripts/build-tests.sh
 
 # One suite against an already built variant.
-kunit selftests blob warn:
-	@scripts/run.sh $(run_flags) $(VARIANT) $(subst selftests,kvm-selftests,$@)
+kunit blob blob-selftests warn:
+	@scripts/run.sh $(run_flags) $(VARIANT) $@
+
+selftests:
+	@scripts/run.sh $(run_flags) $(VARIANT) kvm-selftests
 
 # A benchmark of VARIANT against base (both built), e.g. BENCH=ttm VARIANT=drm-ttm.
 bench:

@@ -8,7 +8,8 @@
 # Environment:
 #   CHECK_VARIANTS   variants to test (default: every variant whose topics
 #                    all have patches, plus base)
-#   CHECK_SUITES     suites per variant (default: kunit kvm-selftests blob warn)
+#   CHECK_SUITES     suites per variant (default: check_plan below)
+#   CHECK_FULL=1     every suite, every MMU flavour, both parameter settings
 . "$(dirname "$0")/lib.sh"
 
 t0=$(date +%s)
@@ -18,6 +19,44 @@ mkdir -p "$runs"
 : >"$runs/summary.txt"
 : >"$runs/failures.txt"
 fail=0
+
+# check_plan VARIANT: lines of "FLAVOUR UNSAFE SUITE..." to run. make check
+# runs what each topic needs within CI's budget; CHECK_FULL=1 (make
+# check-full) runs every suite in every MMU flavour and both settings of
+# kvm.allow_unsafe_mappings; CHECK_SUITES runs just those suites (TDP MMU,
+# parameter off).
+check_plan() {
+	local fl u
+	if [ -n "${CHECK_SUITES:-}" ]; then
+		echo "tdp 0 $CHECK_SUITES"
+	elif [ "${CHECK_FULL:-0}" = 1 ]; then
+		for fl in tdp legacy shadow; do
+			for u in 0 1; do
+				echo "$fl $u kvm-selftests blob blob-selftests"
+			done
+		done
+		echo "tdp 0 kunit warn"
+	else
+		case $1 in
+		base) echo "tdp 0 kunit kvm-selftests blob blob-selftests warn" ;;
+		drm-ttm) echo "tdp 0 kunit blob blob-selftests" ;;
+		kvm)
+			echo "tdp 0 blob blob-selftests"
+			echo "tdp 1 blob blob-selftests"
+			echo "legacy 0 blob"
+			echo "legacy 1 blob"
+			echo "shadow 0 blob"
+			echo "shadow 1 blob"
+			;;
+		full)
+			echo "tdp 0 kunit kvm-selftests blob blob-selftests warn"
+			echo "tdp 1 blob blob-selftests"
+			echo "legacy 0 blob"
+			echo "shadow 0 blob"
+			;;
+		esac
+	fi
+}
 
 step() { # name command...: a step that is not a suite counts as one test
 	local name=$1 s rc=0
@@ -54,8 +93,10 @@ else
 	if step build-tests "$TOP/scripts/build-tests.sh"; then
 		for v in $CHECK_VARIANTS; do
 			step "build:$v" "$TOP/scripts/build.sh" "$v" || continue
-			# shellcheck disable=SC2086
-			"$TOP/scripts/run.sh" "$v" ${CHECK_SUITES:-kunit kvm-selftests blob warn} || fail=1
+			while read -r fl u suites; do
+				# shellcheck disable=SC2086
+				"$TOP/scripts/run.sh" -f "$fl" -u "$u" "$v" $suites || fail=1
+			done < <(check_plan "$v")
 		done
 	fi
 fi

@@ -84,9 +84,22 @@ ttm_pages() {
 	esac
 }
 
+# blob_selftest_mode VARIANT: what the selftests topic's drm_blob_test
+# must show (scripts/suites/blob-selftests.sh): compound with both topics,
+# plain with the kvm topic alone, 6.12 without it.
+blob_selftest_mode() {
+	local t
+	t=" $(variant_topics "$1") "
+	case $t in
+	*" kvm "*" "*) case $t in *" drm-ttm "*) echo compound ;; *) echo plain ;; esac ;;
+	*) echo 6.12 ;;
+	esac
+}
+
 blob_expect() {
 	case "$1:$2" in
-	base:*|drm-ttm:*|kvm:0) echo heads ;;
+	base:*|drm-ttm:*) echo heads ;;
+	kvm:0) echo strict ;;
 	kvm:1|full:*) echo all ;;
 	*) die "blob_expect: unknown '$1' '$2'" ;;
 	esac

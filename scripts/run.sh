@@ -7,7 +7,9 @@
 #     -u   kvm.allow_unsafe_mappings (default 0)
 # Suites: kunit (TTM KUnit), kvm-selftests (curated upstream list),
 #         blob (the passthrough scenario, checked against the SPEC matrix),
-#         warn (the harness's own check: a WARN must fail the run).
+#         blob-selftests (the selftests topic's DRM buffer tests, with the
+#         variant's expectation), warn (the harness's own check: a WARN
+#         must fail the run).
 # Results: out/runs/<variant>[-debug]/<flavour>-unsafe<u>/<suite>/;
 # one line per suite is appended to out/runs/summary.txt.
 # Environment: KVM_FILTER (regex on selftest names), BLOB_SIZES.
@@ -91,6 +93,7 @@ failed() {
 				where = last = "" }
 			     /^ok / { where = last = "" }' "$res/output.log" ;;
 		blob) grep -h '^MISMATCH' "$res/$suite.out" 2>/dev/null ;;
+		blob-selftests) grep -E '^(not ok|MISMATCH)' "$res/output.log" ;;
 		esac
 		case $vrc in
 		2) echo "kernel log not clean: $(grep -m1 -v '^ *$' "$res/splats.txt" 2>/dev/null)" ;;
@@ -127,6 +130,11 @@ for suite in "$@"; do
 		"$TOP/scripts/vm.sh" -k "$kb" -t 900 -r "$res" -a "$params" -- \
 			"$TOP/scripts/suites/blob.sh" "$suite" "$(blob_expect "$v" "$unsafe")" \
 			"$(ttm_pages "$v")" ${BLOB_SIZES:-} || vrc=$?
+		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
+		;;
+	blob-selftests)
+		"$TOP/scripts/vm.sh" -k "$kb" -t 900 -r "$res" -a "$params" -- \
+			"$TOP/scripts/suites/blob-selftests.sh" "$suite" "$(blob_selftest_mode "$v")" || vrc=$?
 		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
 		;;
 	warn)

@@ -12,10 +12,14 @@
  * prints per BO how many pages mapped and how the others failed, and can
  * compare that against an expectation:
  *
- *   heads: only the first page of each TTM allocation block maps
- *          (Linux 6.12: tail pages of non-compound higher-order
- *          allocations cannot be refcounted by KVM),
- *   all:   every page maps and verifies.
+ *   heads:  only the first page of each TTM allocation block maps; the
+ *           others fail with EFAULT and exit_reason KVM_EXIT_UNKNOWN
+ *           (Linux 6.12: KVM cannot refcount tail pages),
+ *   strict: only the first page of each TTM allocation block maps; the
+ *           others fail with EFAULT and KVM_EXIT_MEMORY_FAULT for exactly
+ *           that page (gpa, size 4096, flags 0): KVM refuses
+ *           non-refcounted struct pages,
+ *   all:    every page maps and verifies.
  *
  * --anon replaces the BOs by memfd memory as a control run (expect "all");
  * --anon-holes additionally unmaps every page but the TTM block heads
@@ -101,12 +105,21 @@ enum pg_state {
 enum expect {
 	EXPECT_NONE,
 	EXPECT_HEADS,
+	EXPECT_STRICT,
 	EXPECT_ALL,
+};
+
+static const char *const expect_names[] = {
+	[EXPECT_NONE] = "none",
+	[EXPECT_HEADS] = "heads",
+	[EXPECT_STRICT] = "strict",
+	[EXPECT_ALL] = "all",
 };
 
 struct page_res {
 	unsigned char state;
 	unsigned char bad;	/* host verification failed */
+	unsigned char mf_exact;	/* memory fault: this page, 4096, flags 0 */
 	int err;		/* KVM_RUN errno, 0 for an exit */
 	__u32 exit_reason;
 };
@@ -160,13 +173,16 @@ static int wd_arm(bool on)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROC_NAME " [-d DEV] [-s SIZE]... [-j] [-x heads|all]\n"
+		"usage: " PROC_NAME " [-d DEV] [-s SIZE]... [-j] [-x heads|strict|all]\n"
 		"               [--anon | --anon-holes]\n"
 		"  -d DEV       DRM device (default /dev/dri/card0)\n"
 		"  -s SIZE      BO size, suffix K or M allowed, rounded up to 4K;\n"
 		"               repeatable (default: 4K 64K 2M 8M)\n"
 		"  -j           also print one RESULT line per BO\n"
-		"  -x heads     expect exactly the first page of each TTM block to map\n"
+		"  -x heads     expect exactly the first page of each TTM block to map,\n"
+		"               the others to fail with EFAULT, exit_reason 0 (6.12)\n"
+		"  -x strict    the same, but the others fail with EFAULT and\n"
+		"               KVM_EXIT_MEMORY_FAULT for that page (the kvm topic)\n"
 		"  -x all       expect every page to map and verify\n"
 		"  --anon       control run: memfd memory instead of DRM BOs\n"
 		"  --anon-holes like --anon, but non-head pages unmapped during the run\n"
@@ -393,6 +409,8 @@ static bool record_failure(struct bo_result *r, const struct kvm_run *run,
 		bool inside = gpa >= pgpa && gpa < pgpa + PAGE_SZ;
 
 		p->state = PG_MEMFAULT;
+		p->mf_exact = gpa == pgpa && sz == PAGE_SZ &&
+			      !run->memory_fault.flags;
 		if (!inside)
 			r->memfault_badgpa++;
 		if (!r->memfault || (!inside && r->memfault_badgpa == 1))
@@ -850,7 +868,7 @@ static size_t check_expect(const struct bo_result *r, enum expect e)
 		       r->req_size);
 		return 1;
 	}
-	if (e == EXPECT_HEADS) {
+	if (e == EXPECT_HEADS || e == EXPECT_STRICT) {
 		heads = calloc(r->npages, 1);
 		if (!heads) {
 			printf("MISMATCH size=%llu: out of memory for check\n",
@@ -866,14 +884,18 @@ static size_t check_expect(const struct bo_result *r, enum expect e)
 
 		if (want_map)
 			ok = p->state == PG_MAPPED && !p->bad;
+		else if (e == EXPECT_STRICT)
+			ok = p->state == PG_MEMFAULT && p->mf_exact && !p->bad;
 		else
-			ok = (p->state == PG_EFAULT ||
-			      p->state == PG_MEMFAULT) && !p->bad;
+			ok = p->state == PG_EFAULT &&
+			     p->exit_reason == KVM_EXIT_UNKNOWN && !p->bad;
 		if (ok)
 			continue;
 		if (n < MAX_MISMATCH_LINES)
 			printf("MISMATCH size=%llu page=%zu: expected %s, got %s\n",
-			       r->size, i, want_map ? "mapped" : "failed",
+			       r->size, i, want_map ? "mapped" :
+			       e == EXPECT_STRICT ? "EFAULT with KVM_EXIT_MEMORY_FAULT for this page" :
+			       "EFAULT with exit_reason 0",
 			       page_desc(p, buf, sizeof(buf)));
 		n++;
 	}
@@ -1097,10 +1119,12 @@ int main(int argc, char **argv)
 		case 'x':
 			if (!strcmp(optarg, "heads")) {
 				expect = EXPECT_HEADS;
+			} else if (!strcmp(optarg, "strict")) {
+				expect = EXPECT_STRICT;
 			} else if (!strcmp(optarg, "all")) {
 				expect = EXPECT_ALL;
 			} else {
-				fprintf(stderr, PROC_NAME ": -x takes 'heads' or 'all'\n");
+				fprintf(stderr, PROC_NAME ": -x takes 'heads', 'strict' or 'all'\n");
 				return 2;
 			}
 			break;
@@ -1251,7 +1275,7 @@ int main(int argc, char **argv)
 	else
 		rc = 0;
 	if (expect != EXPECT_NONE && !setup_failed)
-		printf("EXPECT %s: %s\n", expect == EXPECT_HEADS ? "heads" : "all",
+		printf("EXPECT %s: %s\n", expect_names[expect],
 		       mism ? "MISMATCH" : "ok");
 out:
 	if (res) {
