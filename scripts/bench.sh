@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Benchmarks: a variant against base, measured in the same run, in
-# alternating VMs (base, variant, base, variant, ...) so that drift of the
-# machine hits both alike. Prints numbers and ratios; asserts nothing about
+# alternating VMs (base, variant, variant, base, base, ...) so that drift
+# of the machine and the position in a pair hit both alike. Prints numbers and ratios; asserts nothing about
 # time (exit 0 unless a VM or the tool itself fails).
 #
 #   bench.sh [-r ROUNDS] [-t SECONDS] BENCH VARIANT
@@ -11,6 +11,10 @@
 #         dumb buffers of 4 KiB, 64 KiB, 2 MiB and 8 MiB in a loop (every
 #         buffer's pages come from the TTM pool and go back on destroy);
 #         throughput in MiB/s per size and overall, VARIANT/base ratio.
+#   kvm-fault
+#         KVM's fault path on anonymous memory: demand_paging_test -b 256M
+#         (one vCPU touches every 4 KiB page of 256 MiB once, each touch a
+#         KVM page fault); guest fault-in throughput in MiB/s.
 #
 # Both kernels must be built (make build VARIANT=...); results and raw
 # output land in out/runs/bench/BENCH/.
@@ -35,16 +39,30 @@ for k in base "$v"; do
 done
 
 case $bench in
-ttm) cmd=("$OUT/build/tests/bin/ttmprobe" bench -t "$secs" 4K 64K 2M 8M) ;;
-*) die "unknown benchmark '$bench' (one of: ttm)" ;;
+ttm)
+	tool=$OUT/build/tests/bin/ttmprobe
+	cmd=("$tool" bench -t "$secs" 4K 64K 2M 8M)
+	;;
+kvm-fault)
+	# shellcheck disable=SC2016
+	cmd=(sh -c '"$1" -b 256M | tee /dev/stderr | awk -F"[: \t]+" "/Total guest execution time/ {
+		t = \$5 + 0; printf \"BENCH size=268435456 bos=1 seconds=%.3f mib_per_s=%.1f\\n\", t, 256 / t }"' \
+		sh "$OUT/build/tests/kvm/demand_paging_test")
+	tool=$OUT/build/tests/kvm/demand_paging_test
+	;;
+*) die "unknown benchmark '$bench' (one of: ttm kvm-fault)" ;;
 esac
-[ -x "${cmd[0]}" ] || die "${cmd[0]} missing; run: make tests"
+[ -x "$tool" ] || die "$tool missing; run: make tests"
 
 res=$OUT/runs/bench/$bench
 rm -rf "$res"
 mkdir -p "$res"
 for r in $(seq "$rounds"); do
-	for k in base "$v"; do
+	# base first in odd rounds, the variant first in even rounds, so that
+	# whatever favours the first (or second) VM of a pair hits both alike
+	order="base $v"
+	[ $((r % 2)) = 1 ] || order="$v base"
+	for k in $order; do
 		d=$res/$k-$r
 		"$TOP/scripts/vm.sh" -k "$OUT/build/$k" -t 600 -r "$d" -- "${cmd[@]}" ||
 			die "$bench on $k (round $r) failed: see $d"
@@ -52,9 +70,10 @@ for r in $(seq "$rounds"); do
 	done
 done
 
-# Per size and kernel the median over the rounds (a round disturbed by
-# something else on the machine does not move it); "all" is the median of
-# the rounds' total MiB over total time.
+# Per size and kernel the median over the rounds, and the ratio: the median
+# of the per-round ratios (each round's variant run against the base run
+# next to it, so slow drift of the machine cancels out). "all" uses
+# each round's total MiB over total time.
 echo "==== benchmark $bench: $v against base, $rounds rounds of ${secs}s per size ===="
 awk -v v="$v" '
 	function median(k, s,    i, j, n, a, x) {
@@ -78,15 +97,21 @@ awk -v v="$v" '
 	END {
 		printf "%-10s %14s %14s %8s\n", "size", "base MiB/s", v " MiB/s", "ratio"
 		for (i = 0; i < n; i++) {
-			s = order[i]; b = median("base", s); x = median(v, s)
-			printf "%-10s %14.1f %14.1f %8.3f\n", s / 1024 "K", b, x, x / b
+			s = order[i]
+			for (r = 1; r <= cnt["base", s]; r++)
+				val["ratio", s, r] = val[v, s, r] / val["base", s, r]
+			cnt["ratio", s] = cnt["base", s]
+			printf "%-10s %14.1f %14.1f %8.3f\n", s / 1024 "K",
+				median("base", s), median(v, s), median("ratio", s)
 		}
 		rounds = cnt["base", order[0]]
 		for (r = 1; r <= rounds; r++) {
 			val["base", "all", r] = mib["base", r] / secs["base", r]
 			val[v, "all", r] = mib[v, r] / secs[v, r]
 		}
-		cnt["base", "all"] = cnt[v, "all"] = rounds
-		b = median("base", "all"); x = median(v, "all")
-		printf "%-10s %14.1f %14.1f %8.3f\n", "all", b, x, x / b
+		for (r = 1; r <= rounds; r++)
+			val["ratio", "all", r] = val[v, "all", r] / val["base", "all", r]
+		cnt["base", "all"] = cnt[v, "all"] = cnt["ratio", "all"] = rounds
+		printf "%-10s %14.1f %14.1f %8.3f\n", "all", median("base", "all"),
+			median(v, "all"), median("ratio", "all")
 	}' "$res/all.txt" | tee "$res/result.txt"
