@@ -8,7 +8,7 @@ DEBUG ?= 0
 BENCH ?= ttm
 run_flags = -f $(FLAVOUR) -u $(UNSAFE) $(if $(filter 1,$(DEBUG)),-d)
 
-.PHONY: all demo check check-full deps tree export build tests kunit selftests blob blob-selftests warn bench clean distclean
+.PHONY: all demo check check-full lint prefixes series deps tree export build tests kunit selftests blob blob-selftests warn bench clean distclean
 
 all: demo
 
@@ -23,6 +23,19 @@ check:
 # Everything: every suite in every MMU flavour and parameter setting (hours).
 check-full:
 	@CHECK_FULL=1 scripts/check.sh
+
+# The maintainers' checks alone (make check runs them too), e.g.
+# make lint LINT="checkpatch kdoc".
+lint: tree
+	@scripts/lint.sh $(LINT)
+
+# The two mail-ready postings under out/series/ (series/README.rst).
+series: tree
+	@scripts/series.sh
+
+# Every commit of every topic builds the whole test kernel and boots.
+prefixes: tree
+	@scripts/prefixes.sh
 
 deps:
 	@scripts/deps.sh

@@ -16,11 +16,7 @@ b=$OUT/build/$v${flavour:+-$flavour}
 frags="$TOP/series/config/base.config"
 [ "$flavour" = debug ] && frags="$frags $TOP/series/config/debug.config"
 
-command -v ccache >/dev/null || die "ccache missing; run scripts/deps.sh"
-export CCACHE_BASEDIR=$OUT CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros
-export KBUILD_BUILD_TIMESTAMP="Sat Jan  1 00:00:00 UTC 2000"
-export KBUILD_BUILD_USER=ttmkvm KBUILD_BUILD_HOST=qemu
-kmake() { make -s -C "$src" O="$b" CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
+kbuild_env
 
 mkdir -p "$b"
 # shellcheck disable=SC2086

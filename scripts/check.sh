@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # The whole test suite (`make check`): harness self-tests, then for each
 # variant in CHECK_VARIANTS: build, TTM KUnit, the curated KVM selftests,
-# the blob passthrough scenario, the WARN detector. Ends with one plain
+# the blob passthrough scenario, the WARN detector; then the maintainers'
+# checks of scripts/lint.sh (checkpatch, every prefix builds, cross-arch
+# KVM builds, kernel-doc). Ends with one plain
 # line "N passed, N failed, N skipped"; exits non-zero if anything failed.
 #
 # Environment:
@@ -10,6 +12,7 @@
 #                    all have patches, plus base)
 #   CHECK_SUITES     suites per variant (default: check_plan below)
 #   CHECK_FULL=1     every suite, every MMU flavour, both parameter settings
+#   CHECK_LINT=0     leave out the checks of scripts/lint.sh
 . "$(dirname "$0")/lib.sh"
 
 t0=$(date +%s)
@@ -38,7 +41,7 @@ check_plan() {
 		echo "tdp 0 kunit warn"
 	else
 		case $1 in
-		base) echo "tdp 0 kunit kvm-selftests blob blob-selftests warn" ;;
+		base) echo "tdp 0 kunit blob blob-selftests warn" ;;
 		drm-ttm) echo "tdp 0 kunit blob blob-selftests" ;;
 		kvm)
 			echo "tdp 0 blob blob-selftests"
@@ -51,8 +54,8 @@ check_plan() {
 		full)
 			echo "tdp 0 kunit kvm-selftests blob blob-selftests warn"
 			echo "tdp 1 blob blob-selftests"
-			echo "legacy 0 blob"
-			echo "shadow 0 blob"
+			echo "legacy 0 kvm-selftests blob"
+			echo "shadow 0 kvm-selftests blob"
 			;;
 		esac
 	fi
@@ -69,6 +72,8 @@ step() { # name command...: a step that is not a suite counts as one test
 	else
 		printf '%-14s %-16s %-14s %3d passed, 1 failed, 0 skipped  (%ss)\n' \
 			- - "$name" 0 $(( $(date +%s) - s )) >>"$runs/summary.txt"
+		printf '%-14s %-16s %-14s %s\n' - - "$name" "exit status $rc (its output is above)" \
+			>>"$runs/failures.txt"
 		fail=1
 	fi
 	return $rc
@@ -99,6 +104,25 @@ else
 			done < <(check_plan "$v")
 		done
 	fi
+fi
+
+# The maintainers' checks (scripts/lint.sh): each line it prints is a test.
+if [ "${CHECK_LINT:-1}" = 1 ] && [ -d "$KTREE/.git" ]; then
+	for c in checkpatch prefixes cross kdoc; do
+		s=$(date +%s)
+		"$TOP/scripts/lint.sh" "$c" | tee "$runs/lint-$c.txt" || fail=1
+		awk -v c="lint:$c" -v secs=$(( $(date +%s) - s )) '
+			{ if ($NF == "ok") p++; else f++ }
+			END { printf "%-14s %-16s %-14s %3d passed, %d failed, 0 skipped  (%ss)\n",
+				"-", "-", c, p, f + (NR == 0), secs }' "$runs/lint-$c.txt" >>"$runs/summary.txt"
+	done
+	# and checkpatch must catch a broken patch and name it
+	step lint-negative "$TOP/scripts/tests/lint-negative.sh" checkpatch || true
+fi
+
+# The postings: they must come out of the tree and apply to the base.
+if [ "${CHECK_LINT:-1}" = 1 ] && [ -d "$KTREE/.git" ]; then
+	step series "$TOP/scripts/series.sh" || true
 fi
 
 echo

@@ -65,6 +65,27 @@ topic_patches() {
 		cur == t { print $1 }' "$TOP/series/series"
 }
 
+# The environment of every kernel build: ccache with paths relative to out/
+# (so a fresh clone hits the cache of an earlier one) and a fixed build
+# timestamp, user and host.
+kbuild_env() {
+	command -v ccache >/dev/null || die "ccache missing; run scripts/deps.sh"
+	export CCACHE_BASEDIR=$OUT CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros
+	export KBUILD_BUILD_TIMESTAMP="Sat Jan  1 00:00:00 UTC 2000"
+	export KBUILD_BUILD_USER=ttmkvm KBUILD_BUILD_HOST=qemu
+}
+
+# kmake ARGS...: make in the work tree out/src with output in "$b" (the
+# caller's build directory). With KARCH and KCROSS set, it cross-compiles.
+kmake() {
+	if [ -n "${KARCH:-}" ]; then
+		make -s -C "$OUT/src" O="$b" ARCH="$KARCH" CROSS_COMPILE="$KCROSS" \
+			CC="ccache ${KCROSS}gcc" HOSTCC="ccache gcc" "$@"
+	else
+		make -s -C "$OUT/src" O="$b" CC="ccache gcc" HOSTCC="ccache gcc" "$@"
+	fi
+}
+
 # Serialise everything that checks out or reads the shared work tree out/src.
 lock_src() {
 	mkdir -p "$OUT"

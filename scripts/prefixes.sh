@@ -25,10 +25,7 @@ lock_src
 [ -f "$OUT/build/base/.config" ] || die "build base first (make build VARIANT=base)"
 mkdir -p "$b"
 cp "$OUT/build/base/.config" "$b/.config"
-export CCACHE_BASEDIR=$OUT CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros
-export KBUILD_BUILD_TIMESTAMP="Sat Jan  1 00:00:00 UTC 2000"
-export KBUILD_BUILD_USER=ttmkvm KBUILD_BUILD_HOST=qemu
-kmake() { make -s -C "$src" O="$b" CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
+kbuild_env
 
 fail=0 n=0
 for t in "${topics[@]}"; do

@@ -97,9 +97,19 @@ failed() {
 		esac
 		case $vrc in
 		2) echo "kernel log not clean: $(grep -m1 -v '^ *$' "$res/splats.txt" 2>/dev/null)" ;;
-		3) echo "the VM did not finish (see console.log)" ;;
+		3)
+			# where it stopped: the selftest that was running, and
+			# the end of the console (a panic, a stall report)
+			local at
+			at=$(awk '/^(ok |not ok |1\.\.)/ { hdr = 1; cur = ""; next }
+				  hdr && /^# / { cur = substr($0, 3); hdr = 0 }
+				  END { print cur }' "$res/output.log" 2>/dev/null)
+			echo "the VM did not finish${at:+ (running: $at)}; see $res/console.log"
+			grep -v '^ *$' "$res/console.log" 2>/dev/null | tail -3 |
+				sed 's/^/  console: /'
+			;;
 		esac
-	} | cut -c1-240 | head -20 | while IFS= read -r line; do
+	} | cut -c1-240 | head -24 | while IFS= read -r line; do
 		printf '%-14s %-16s %-14s %s\n' "$v$debug" "$tag" "$suite" "$line"
 	done >>"$runs/failures.txt"
 }
@@ -120,7 +130,7 @@ for suite in "$@"; do
 		[ $((p + f + s)) -gt 0 ] || f=1
 		;;
 	kvm-selftests)
-		"$TOP/scripts/vm.sh" -k "$kb" -t 2400 -r "$res" -a "$params" -- \
+		"$TOP/scripts/vm.sh" -k "$kb" -t 1800 -r "$res" -a "$params" -- \
 			"$TOP/scripts/suites/kvm-selftests.sh" "$suite" \
 			"$TOP/scripts/suites/kvm-selftests.list" "${KVM_FILTER:-.}" || vrc=$?
 		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
