@@ -8,7 +8,7 @@ DEBUG ?= 0
 BENCH ?= ttm
 run_flags = -f $(FLAVOUR) -u $(UNSAFE) $(if $(filter 1,$(DEBUG)),-d)
 
-.PHONY: all demo check check-full lint prefixes series deps tree export build tests kunit selftests blob blob-selftests warn bench clean distclean
+.PHONY: all demo check check-full lint prefixes series igt-patch deps tree export build tests kunit selftests blob blob-selftests igt warn bench clean distclean
 
 all: demo
 
@@ -33,6 +33,10 @@ lint: tree
 series: tree
 	@scripts/series.sh
 
+# The IGT-list posting of igt-tests/tests/ into igt-tests/patches/.
+igt-patch:
+	@scripts/igt-patch.sh
+
 # Every commit of every topic builds the whole test kernel and boots.
 prefixes: tree
 	@scripts/prefixes.sh
@@ -55,7 +59,7 @@ tests: tree
 	@scripts/build-tests.sh
 
 # One suite against an already built variant.
-kunit blob blob-selftests warn:
+kunit blob blob-selftests igt warn:
 	@scripts/run.sh $(run_flags) $(VARIANT) $@
 
 selftests:

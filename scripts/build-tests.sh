@@ -6,6 +6,7 @@
 #   out/build/tests/usr        uapi headers of that tree
 #   out/build/tests/kvm        KVM selftests
 #   out/build/tests/bin        the blob scenario VMM and other helpers
+#   out/build/tests/igt        the IGT tests of igt-tests/
 . "$(dirname "$0")/lib.sh"
 
 t=$OUT/build/tests
@@ -26,4 +27,7 @@ fi
 
 make -s -C "$TOP/scripts/vmm" HDR="$t/usr" OUT="$t/bin" >"$t/vmm.log" 2>&1 ||
 	{ cat "$t/vmm.log" >&2; die "test VMM tools (scripts/vmm) build failed"; }
+
+make -s -C "$TOP/igt-tests" HDR="$t/usr" O="$t/igt" >"$t/igt.log" 2>&1 ||
+	{ cat "$t/igt.log" >&2; die "IGT tests (igt-tests/) build failed"; }
 log "tests built in $(( $(date +%s) - start )) s: $t"

@@ -35,24 +35,24 @@ check_plan() {
 	elif [ "${CHECK_FULL:-0}" = 1 ]; then
 		for fl in tdp legacy shadow; do
 			for u in 0 1; do
-				echo "$fl $u kvm-selftests blob blob-selftests"
+				echo "$fl $u kvm-selftests blob blob-selftests igt"
 			done
 		done
 		echo "tdp 0 kunit warn"
 	else
 		case $1 in
-		base) echo "tdp 0 kunit blob blob-selftests warn" ;;
-		drm-ttm) echo "tdp 0 kunit blob blob-selftests" ;;
+		base) echo "tdp 0 kunit blob blob-selftests igt warn" ;;
+		drm-ttm) echo "tdp 0 kunit blob blob-selftests igt" ;;
 		kvm)
-			echo "tdp 0 blob blob-selftests"
-			echo "tdp 1 blob blob-selftests"
+			echo "tdp 0 blob blob-selftests igt"
+			echo "tdp 1 blob blob-selftests igt"
 			echo "legacy 0 blob"
 			echo "legacy 1 blob"
 			echo "shadow 0 blob"
 			echo "shadow 1 blob"
 			;;
 		full)
-			echo "tdp 0 kunit kvm-selftests blob blob-selftests warn"
+			echo "tdp 0 kunit kvm-selftests blob blob-selftests igt warn"
 			echo "tdp 1 blob blob-selftests"
 			echo "legacy 0 kvm-selftests blob"
 			echo "shadow 0 kvm-selftests blob"
@@ -96,6 +96,8 @@ else
 	fi
 	log "variants: $CHECK_VARIANTS"
 	if step build-tests "$TOP/scripts/build-tests.sh"; then
+		step igt-protocol "$TOP/scripts/tests/igt-protocol.sh" || true
+		step igt-patch "$TOP/scripts/igt-patch.sh" --check || true
 		for v in $CHECK_VARIANTS; do
 			step "build:$v" "$TOP/scripts/build.sh" "$v" || continue
 			while read -r fl u suites; do

@@ -6,6 +6,7 @@
 pkgs="build-essential bc bison flex cpio kmod xz-utils rsync python3 perl
 libelf-dev libssl-dev dwarves ccache git qemu-system-x86 busybox-static
 binutils util-linux procps sparse python3-ply python3-git python3-sphinx python3-yaml
+libdrm-dev pkg-config
 gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu gcc-s390x-linux-gnu
 gcc-powerpc64le-linux-gnu gcc-mips64el-linux-gnuabi64 ${DEPS_EXTRA:-}"
 

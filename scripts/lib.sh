@@ -126,6 +126,21 @@ blob_expect() {
 	esac
 }
 
+# igt_expect VARIANT UNSAFE: the IGT subtests (igt-tests/) that must not
+# succeed on a variant, as "<binary> <subtest> <FAIL|SKIP>" lines
+# (scripts/suites/igt.sh); every other subtest must succeed.
+igt_expect() {
+	case "$(blob_expect "$1" "$2")" in
+	heads)	# 6.12's KVM: tails refused with a bare EFAULT
+		echo "bo_kvm_passthrough guest-access FAIL"
+		echo "bo_kvm_passthrough refusal-report FAIL" ;;
+	strict)	# the kvm topic alone: refused, with KVM_EXIT_MEMORY_FAULT
+		echo "bo_kvm_passthrough guest-access FAIL" ;;
+	all)	# nothing is refused, so there is no refusal to report
+		echo "bo_kvm_passthrough refusal-report SKIP" ;;
+	esac
+}
+
 # Kernel parameters of an x86 MMU flavour.
 flavour_params() {
 	case "$1" in

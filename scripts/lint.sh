@@ -145,6 +145,7 @@ check_prefixes() {
 		mapfile -t files < <(pgit -C "$KTREE" diff --name-only "$c^" "$c")
 		mapfile -t targets < <(prefix_targets "${files[@]}")
 		r=ok
+		: >"$b/build.log"
 		if [ ${#targets[@]} -gt 0 ] &&
 		   ! kmake -j"$(nproc)" W=1 "${targets[@]}" >"$b/build.log" 2>&1; then
 			r="build failed: $(grep -m1 -E 'error' "$b/build.log")"

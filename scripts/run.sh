@@ -8,7 +8,8 @@
 # Suites: kunit (TTM KUnit), kvm-selftests (curated upstream list),
 #         blob (the passthrough scenario, checked against the SPEC matrix),
 #         blob-selftests (the selftests topic's DRM buffer tests, with the
-#         variant's expectation), warn (the harness's own check: a WARN
+#         variant's expectation), igt (igt-tests/, with the variant's
+#         expectation), warn (the harness's own check: a WARN
 #         must fail the run).
 # Results: out/runs/<variant>[-debug]/<flavour>-unsafe<u>/<suite>/;
 # one line per suite is appended to out/runs/summary.txt.
@@ -94,6 +95,7 @@ failed() {
 			     /^ok / { where = last = "" }' "$res/output.log" ;;
 		blob) grep -h '^MISMATCH' "$res/$suite.out" 2>/dev/null ;;
 		blob-selftests) grep -E '^(not ok|MISMATCH)' "$res/output.log" ;;
+		igt) grep -E '^not ok' "$res/output.log" ;;
 		esac
 		case $vrc in
 		2) echo "kernel log not clean: $(grep -m1 -v '^ *$' "$res/splats.txt" 2>/dev/null)" ;;
@@ -145,6 +147,14 @@ for suite in "$@"; do
 	blob-selftests)
 		"$TOP/scripts/vm.sh" -k "$kb" -t 900 -r "$res" -a "$params" -- \
 			"$TOP/scripts/suites/blob-selftests.sh" "$suite" "$(blob_selftest_mode "$v")" || vrc=$?
+		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
+		;;
+	igt)
+		# the expectation lives beside the result directory (vm.sh
+		# empties that)
+		igt_expect "$v" "$unsafe" >"$res.expect"
+		"$TOP/scripts/vm.sh" -k "$kb" -t 1800 -r "$res" -a "$params" -- \
+			"$TOP/scripts/suites/igt.sh" "$suite" "$res.expect" || vrc=$?
 		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
 		;;
 	warn)
