@@ -4,7 +4,7 @@
 # variant in CHECK_VARIANTS: build, TTM KUnit, the curated KVM selftests,
 # the blob passthrough scenario, the WARN detector; then the maintainers'
 # checks of scripts/lint.sh (checkpatch, every prefix builds, cross-arch
-# KVM builds, kernel-doc). Ends with one plain
+# KVM builds, sparse, kernel-doc, Sphinx) and `make series`. Ends with one plain
 # line "N passed, N failed, N skipped"; exits non-zero if anything failed.
 #
 # Environment:
@@ -110,7 +110,7 @@ fi
 
 # The maintainers' checks (scripts/lint.sh): each line it prints is a test.
 if [ "${CHECK_LINT:-1}" = 1 ] && [ -d "$KTREE/.git" ]; then
-	for c in checkpatch prefixes cross kdoc; do
+	for c in checkpatch prefixes cross sparse kdoc rst; do
 		s=$(date +%s)
 		"$TOP/scripts/lint.sh" "$c" | tee "$runs/lint-$c.txt" || fail=1
 		awk -v c="lint:$c" -v secs=$(( $(date +%s) - s )) '
