@@ -101,15 +101,7 @@ pgit -C "$r" format-patch -q -o "$dest" --cover-letter --numbered \
 	--subject-prefix="PATCH i-g-t" --no-signature upstream..HEAD
 c=$(ls "$dest"/0000-cover-letter.patch)
 subject=$(sed -n '1s/^Subject: //p' "$src/cover.txt")
-awk -v subj="$subject" -v body="$src/cover.txt" '
-	/^Subject: / { sub(/\*\*\* SUBJECT HERE \*\*\*/, subj) }
-	/^\*\*\* BLURB HERE \*\*\*$/ {
-		getline line < body; getline line < body
-		while ((getline line < body) > 0) print line
-		next
-	}
-	{ print }' "$c" >"$c.tmp"
-mv "$c.tmp" "$c"
+fill_cover "$c" "$src/cover.txt" "$subject"
 # format-patch's first line names a commit of the throwaway repository;
 # blank it so that the output does not change from run to run
 sed -i '1s/^From [0-9a-f]\{40\} /From 0000000000000000000000000000000000000000 /' "$dest"/*.patch

@@ -86,6 +86,22 @@ kmake() {
 	fi
 }
 
+# fill_cover COVER_PATCH SOURCE SUBJECT: put SUBJECT and the text of SOURCE
+# (a "Subject: ..." line, a blank line, the body) into the cover letter that
+# git format-patch --cover-letter wrote.
+fill_cover() {
+	awk -v subj="$3" -v body="$2" '
+		/^Subject: / { sub(/\*\*\* SUBJECT HERE \*\*\*/, subj) }
+		/^\*\*\* BLURB HERE \*\*\*$/ {
+			getline line < body   # the Subject: line
+			getline line < body   # the blank line after it
+			while ((getline line < body) > 0) print line
+			next
+		}
+		{ print }' "$1" >"$1.tmp"
+	mv "$1.tmp" "$1"
+}
+
 # Serialise everything that checks out or reads the shared work tree out/src.
 lock_src() {
 	mkdir -p "$OUT"

@@ -88,16 +88,7 @@ while read -r name ver change variant; do
 	c=$d/v$ver-0000-cover-letter.patch
 	subject=$(sed -n '1s/^Subject: \[PATCH[^]]*\] //p' "$cover")
 	[ -n "$subject" ] || die "$cover: the first line must be 'Subject: [PATCH ...] ...'"
-	awk -v subj="$subject" -v body="$cover" '
-		/^Subject: / { sub(/\*\*\* SUBJECT HERE \*\*\*/, subj) }
-		/^\*\*\* BLURB HERE \*\*\*$/ {
-			getline line < body   # the Subject: line
-			getline line < body   # the blank line after it
-			while ((getline line < body) > 0) print line
-			next
-		}
-		{ print }' "$c" >"$c.tmp"
-	mv "$c.tmp" "$c"
+	fill_cover "$c" "$cover" "$subject"
 	printf -- '---\nbase-commit: %s\nchange-id: %s\n' "$base_commit" "$change" >>"$c"
 
 	# To: and Cc: per patch; the cover letter goes to all of them
