@@ -3,7 +3,8 @@
 # Build the test kernel of one variant, out of tree, with ccache:
 #   scripts/build.sh VARIANT [debug]
 # Source: variant/VARIANT of out/kernel, checked out in out/src.
-# Output: out/build/VARIANT[-debug]/arch/x86/boot/bzImage.
+# Output: out/build/VARIANT[-debug]/arch/x86/boot/bzImage and the KVM
+# selftests' test module out/build/testmod/VARIANT[-debug]/*.ko.
 . "$(dirname "$0")/lib.sh"
 
 v=${1:?usage: build.sh VARIANT [debug]}
@@ -53,4 +54,17 @@ if ! kmake -j"$(nproc)" ${KBUILD_EXTRA:-} bzImage modules >"$b/build.log" 2>&1; 
 fi
 grep -E 'warning:' "$b/build.log" | head -20 >&2 || true
 [ -f "$b/arch/x86/boot/bzImage" ] || die "$v: no bzImage"
+
+# The selftests topic's test module (pfnmap_kinds_test) loads into every
+# variant: build its source from variant/full against this kernel.
+mod=tools/testing/selftests/kvm/kvm_pfnmap_test
+m=$OUT/build/testmod/${b##*/}
+rm -rf "$m"
+if pgit -C "$KTREE" cat-file -e "variant/full:$mod" 2>/dev/null; then
+	mkdir -p "$m"
+	pgit -C "$KTREE" archive variant/full "$mod" | tar -x -C "$m" --strip-components=5
+	kmake M="$m" modules >"$m/build.log" 2>&1 ||
+		{ tail -20 "$m/build.log" >&2; die "$v: test module build failed (log: $m/build.log)"; }
+	grep -E 'warning:' "$m/build.log" >&2 || true
+fi
 log "$v${flavour:+ ($flavour)}: built in $(( $(date +%s) - start )) s: $b/arch/x86/boot/bzImage"

@@ -13,6 +13,7 @@
 #   CHECK_SUITES     suites per variant (default: check_plan below)
 #   CHECK_FULL=1     every suite, every MMU flavour, both parameter settings
 #   CHECK_LINT=0     leave out the checks of scripts/lint.sh
+#   CHECK_DEBUG=1    add the debug build's run (default with CHECK_FULL=1)
 . "$(dirname "$0")/lib.sh"
 
 t0=$(date +%s)
@@ -105,6 +106,16 @@ else
 				"$TOP/scripts/run.sh" -f "$fl" -u "$u" "$v" $suites || fail=1
 			done < <(check_plan "$v")
 		done
+		# The reliability run: `full` built with series/config/debug.config
+		# (KASAN, lockdep, DEBUG_PAGEALLOC), the series' own tests in each
+		# setting of the parameter. About 15 minutes more; make check-full
+		# only, or CHECK_DEBUG=1.
+		if [ "${CHECK_DEBUG:-${CHECK_FULL:-0}}" = 1 ] && [[ " $CHECK_VARIANTS " == *" full "* ]] &&
+			step "build:full-debug" "$TOP/scripts/build.sh" full debug; then
+			for u in 0 1; do
+				"$TOP/scripts/run.sh" -d -u "$u" full blob blob-selftests igt || fail=1
+			done
+		fi
 	fi
 fi
 

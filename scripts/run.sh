@@ -7,10 +7,10 @@
 #     -u   kvm.allow_unsafe_mappings (default 0)
 # Suites: kunit (TTM KUnit), kvm-selftests (curated upstream list),
 #         blob (the passthrough scenario, checked against the SPEC matrix),
-#         blob-selftests (the selftests topic's DRM buffer tests, with the
-#         variant's expectation), igt (igt-tests/, with the variant's
-#         expectation), warn (the harness's own check: a WARN
-#         must fail the run).
+#         blob-selftests (the selftests topic's DRM buffer and page kind
+#         tests, with the variant's expectation), igt (igt-tests/, with
+#         the variant's expectation), warn (the harness's own check: a
+#         WARN must fail the run).
 # Results: out/runs/<variant>[-debug]/<flavour>-unsafe<u>/<suite>/;
 # one line per suite is appended to out/runs/summary.txt.
 # Environment: KVM_FILTER (regex on selftest names), BLOB_SIZES.
@@ -146,7 +146,8 @@ for suite in "$@"; do
 		;;
 	blob-selftests)
 		"$TOP/scripts/vm.sh" -k "$kb" -t 900 -r "$res" -a "$params" -- \
-			"$TOP/scripts/suites/blob-selftests.sh" "$suite" "$(blob_selftest_mode "$v")" || vrc=$?
+			"$TOP/scripts/suites/blob-selftests.sh" "$suite" "$(blob_selftest_mode "$v")" \
+			"$v$debug" || vrc=$?
 		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
 		;;
 	igt)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Guest side: the selftests topic's DRM buffer tests, with the expectation
-# of the kernel variant under test (SPEC section 3):
-#   blob-selftests.sh SUITE MODE
+# Guest side: the selftests topic's DRM buffer and page kind tests, with
+# the expectation of the kernel variant under test (SPEC section 2 and 3):
+#   blob-selftests.sh SUITE MODE [BUILD]
 # MODE compound: drm_blob_test must pass (every page maps: full variant);
 #      plain:    drm_blob_test -p plain must pass (TTM tails are not
 #                refcounted; KVM refuses them with KVM_EXIT_MEMORY_FAULT,
@@ -13,8 +13,13 @@
 #                fails with EFAULT and no KVM_EXIT_MEMORY_FAULT.
 # drm_blob_bad_input_test must pass everywhere. One case per buffer size
 # and per bad-input case.
+# pfnmap_kinds_test (with kvm_pfnmap_test.ko of out/build/testmod/BUILD)
+# must pass with the kvm topic (modes compound and plain); in mode 6.12 it
+# must fail exactly on the tail pages: compound and non-compound ones on
+# the fault path, compound ones on the VMRUN path. One case per kind and
+# path.
 set -u
-suite=$1 mode=$2
+suite=$1 mode=$2 build=${3:-}
 bin=$OUT/build/tests/kvm/x86_64
 pass=0 fail=0 skip=0
 
@@ -66,6 +71,47 @@ else
 		fi
 	done < <(grep -E '^# .* BO: [0-9]+ of [0-9]+ pages mapped' "$TMPDIR/blob.out")
 	[ $((pass + fail)) -gt 0 ] || { echo "MISMATCH: no per-buffer summary"; fail=1; }
+fi
+
+# pfnmap_kinds_test on 6.12: 8 pages per kind, 1-3 and 5-7 are tails
+kinds_612() {
+	local i
+	for i in 1 2 3 5 6 7; do
+		echo "# noncompound page $i (a non-refcounted tail page of a non-compound block): KVM_RUN failed with Bad address, exit_reason 0 (expected EFAULT with KVM_EXIT_MEMORY_FAULT)"
+	done
+	echo "not ok 1 noncompound: guest fault"
+	echo "ok 2 noncompound: VMRUN (kvm_vcpu_map)"
+	for i in 1 2 3 5 6 7; do
+		echo "# compound page $i (a tail page of a compound folio): KVM_RUN failed with Bad address, exit_reason 0 (expected the page to map)"
+	done
+	echo "not ok 3 compound: guest fault"
+	for i in 1 2 3 5 6 7; do
+		echo "# compound page $i (a tail page of a compound folio): VMRUN got exception vector 13 (expected L2 to run and exit with VMMCALL)"
+	done
+	echo "not ok 4 compound: VMRUN (kvm_vcpu_map)"
+	echo "ok 5 order0: guest fault"
+	echo "ok 6 order0: VMRUN (kvm_vcpu_map)"
+	echo "ok 7 reserved: guest fault"
+	echo "ok 8 reserved: VMRUN (kvm_vcpu_map)"
+}
+
+echo "# pfnmap_kinds_test (mode $mode)"
+ko=$OUT/build/testmod/$build/kvm_pfnmap_test.ko
+[ -n "$build" ] && [ -f "$ko" ] && insmod "$ko" || echo "# test module not loaded: $ko"
+"$bin/pfnmap_kinds_test" >"$TMPDIR/kinds.out" 2>&1
+rc=$?
+cat "$TMPDIR/kinds.out"
+if [ "$rc" = 4 ]; then
+	skip=$((skip + 1))
+elif [ "$mode" != 6.12 ]; then
+	count "$TMPDIR/kinds.out"
+	[ "$rc" = 0 ] || [ "$(grep -c '^not ok ' "$TMPDIR/kinds.out")" -gt 0 ] || fail=$((fail + 1))
+elif diff <(kinds_612) <(grep -E '^(not )?ok [0-9]|^# [a-z0-9]+ page [0-9]+ ' "$TMPDIR/kinds.out") >"$TMPDIR/kinds.diff"; then
+	echo "# as on 6.12: pfnmap_kinds_test fails exactly on the tail pages"
+	pass=$((pass + 8))
+else
+	sed 's/^/MISMATCH (expected the 6.12 failures): /' "$TMPDIR/kinds.diff"
+	fail=$((fail + 1))
 fi
 
 echo "# drm_blob_bad_input_test"
