@@ -296,7 +296,8 @@ check_rst() {
 	done
 	pgit -C "$OUT/src" checkout -q --detach base
 	# The project's own documents: plain docutils, warnings are errors.
-	for f in "$TOP"/Documentation/*.rst "$TOP"/series/*.rst; do
+	for f in "$TOP"/Documentation/*.rst "$TOP"/series/*.rst "$TOP"/series/wip/*/*.rst; do
+		[ -f "$f" ] || continue
 		out=$(/usr/bin/python3 - "$f" <<-'PY' 2>&1
 		import sys, docutils.core
 		docutils.core.publish_doctree(open(sys.argv[1]).read(), source_path=sys.argv[1],
