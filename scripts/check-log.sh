@@ -12,13 +12,15 @@
 # FUNC" line ('#' starts a comment). Such a WARNING, and the trace that
 # follows it up to "---[ end trace", is accepted only if it was raised in a
 # KUnit test thread (Comm: kunit_try_catch).
+# Lockdep's splats start with "WARNING:" or "BUG:"; its informational boot
+# lines ("RCU lockdep checking is enabled.") are not failures.
 set -u
 allow=/dev/null
 if [ "${1:-}" = -a ]; then
 	allow=$2
 	shift 2
 fi
-pat='WARNING:|BUG:|kernel BUG at|Oops|general protection fault|KASAN:|UBSAN:|Bad page|refcount_t:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lockdep|soft lockup|hard LOCKUP|rcu: INFO:|detected stalls|blocked for more than|Kernel panic|Unable to handle|page dumped because|kernel tried to execute|stack-protector|list_add corruption|list_del corruption|Call Trace:'
+pat='WARNING:|BUG:|kernel BUG at|Oops|general protection fault|KASAN:|UBSAN:|Bad page|refcount_t:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|turning off the locking correctness validator|soft lockup|hard LOCKUP|rcu: INFO:|detected stalls|blocked for more than|Kernel panic|Unable to handle|page dumped because|kernel tried to execute|stack-protector|list_add corruption|list_del corruption|Call Trace:'
 rc=0
 for f in "$@"; do
 	[ -f "$f" ] || continue

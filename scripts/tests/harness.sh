@@ -27,13 +27,14 @@ expect_fail() { # description pattern command...: must fail and print pattern
 }
 
 # --- the kernel-log scanner
-printf '[    1.0] Linux version 6.12\n[    2.0] all fine\n' >"$tmp/clean.log"
-expect "check-log: a clean log passes" "$here/scripts/check-log.sh" "$tmp/clean.log"
+printf '[    1.0] Linux version 6.12\n[    2.0] all fine\n[    3.0] rcu: \tRCU lockdep checking is enabled.\n' >"$tmp/clean.log"
+expect "check-log: a clean log passes (lockdep's boot lines too)" "$here/scripts/check-log.sh" "$tmp/clean.log"
 for splat in 'WARNING: CPU: 1 PID: 9 at mm/foo.c:1 bar+0x1/0x2' \
 	     'BUG: KASAN: use-after-free in ttm_pool_free' \
 	     'BUG: Bad page state in process x  pfn:1234' \
 	     'refcount_t: underflow; use-after-free.' \
 	     'WARNING: possible circular locking dependency detected' \
+	     'DEBUG_LOCKS_WARN_ON(1)' \
 	     'Kernel panic - not syncing: Fatal exception'; do
 	printf '[    1.0] ok\n[    2.0] %s\n' "$splat" >"$tmp/bad.log"
 	expect_fail "check-log: flags '${splat:0:40}'" "bad.log:2:" \
