@@ -83,6 +83,8 @@ kunit_count() {
 # failed SUITE RESULT_DIR VM_STATUS: one line per failed test for
 # out/runs/failures.txt, which make check prints above its last line (CI
 # logs often keep only the end of the output).
+# (With errexit, a grep that finds nothing would end the group and then
+# run.sh: every grep here is "|| true".)
 failed() {
 	local suite=$1 res=$2 vrc=$3
 	{
@@ -98,9 +100,9 @@ failed() {
 					(last != "" && last != where ? " | " last : "")
 				where = last = "" }
 			     /^ok / { where = last = "" }' "$res/output.log" ;;
-		blob) grep -h '^MISMATCH' "$res/$suite.out" 2>/dev/null ;;
-		blob-selftests) grep -E '^(not ok|MISMATCH)' "$res/output.log" ;;
-		igt) grep -E '^not ok' "$res/output.log" ;;
+		blob) grep -h '^MISMATCH' "$res/$suite.out" 2>/dev/null || true ;;
+		blob-selftests) grep -E '^(not ok|MISMATCH)' "$res/output.log" || true ;;
+		igt) grep -E '^not ok' "$res/output.log" || true ;;
 		esac
 		case $vrc in
 		2) echo "kernel log not clean: $(grep -m1 -v '^ *$' "$res/splats.txt" 2>/dev/null)" ;;
@@ -113,7 +115,7 @@ failed() {
 				  END { print cur }' "$res/output.log" 2>/dev/null)
 			echo "the VM did not finish${at:+ (running: $at)}; see $res/console.log"
 			grep -v '^ *$' "$res/console.log" 2>/dev/null | tail -3 |
-				sed 's/^/  console: /'
+				sed 's/^/  console: /' || true
 			;;
 		esac
 	} | cut -c1-240 | head -24 | while IFS= read -r line; do
@@ -185,7 +187,7 @@ for suite in "$@"; do
 	fi
 	if [ "$f" != 0 ]; then
 		rc=1
-		failed "$suite" "$res" "$vrc"
+		failed "$suite" "$res" "$vrc" || log "$suite: could not list its failures"
 		log "$suite failed: see $res/ (output.log, console.log)"
 	fi
 	record "$suite" "$p" "$f" "$s" "$(( $(date +%s) - start ))"
