@@ -108,7 +108,8 @@ else
 		done
 		# The reliability run: `full` built with series/config/debug.config
 		# (KASAN, lockdep, DEBUG_PAGEALLOC), the series' own tests in each
-		# setting of the parameter. About 15 minutes more; make check-full
+		# setting of the parameter. About 15 minutes of VMs more, plus the
+		# debug kernel's build (47 minutes from a cold ccache); make check-full
 		# only, or CHECK_DEBUG=1.
 		if [ "${CHECK_DEBUG:-${CHECK_FULL:-0}}" = 1 ] && [[ " $CHECK_VARIANTS " == *" full "* ]] &&
 			step "build:full-debug" "$TOP/scripts/build.sh" full debug; then
