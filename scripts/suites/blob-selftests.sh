@@ -55,17 +55,41 @@ count() {
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 
+# run NAME ARGS...: run a test, its output in $TMPDIR/NAME.out and shown;
+# sets rc to its exit status
+run() {
+	local t=$1
+	shift
+	echo "# $t $*"
+	"$bin/$t" "$@" >"$TMPDIR/$t.out" 2>&1
+	rc=$?
+	cat "$TMPDIR/$t.out"
+}
+
+# must_pass_out NAME: the test that run NAME ran must pass all its KTAP
+# cases; 4 is KSFT_SKIP; a failure without a "not ok" line (an
+# assertion) counts as one failure.
+must_pass_out() {
+	if [ "$rc" = 4 ]; then
+		skip=$((skip + 1))
+	else
+		count "$TMPDIR/$1.out"
+		[ "$rc" = 0 ] || [ "$(grep -c '^not ok ' "$TMPDIR/$1.out")" -gt 0 ] || fail=$((fail + 1))
+	fi
+}
+
+# must_pass NAME ARGS...: run a test whose KTAP cases must all pass
+must_pass() {
+	run "$@"
+	must_pass_out "$1"
+}
+
 args=()
 [ "$mode" = plain ] && args=(-p plain)
-echo "# drm_blob_test ${args[*]} (mode $mode)"
-"$bin/drm_blob_test" "${args[@]}" >"$TMPDIR/blob.out" 2>&1
-rc=$?
-cat "$TMPDIR/blob.out"
-if [ "$rc" = 4 ]; then
-	skip=$((skip + 1))
-elif [ "$mode" != 6.12 ]; then
-	count "$TMPDIR/blob.out"
-	[ "$rc" = 0 ] || [ "$(grep -c '^not ok ' "$TMPDIR/blob.out")" -gt 0 ] || fail=$((fail + 1))
+echo "# mode $mode"
+run drm_blob_test "${args[@]}"
+if [ "$rc" = 4 ] || [ "$mode" != 6.12 ]; then
+	must_pass_out drm_blob_test
 else
 	# every buffer: heads mapped, the rest refused, no memory fault exit
 	while IFS= read -r line; do
@@ -73,14 +97,14 @@ else
 		read -r m n mf < <(echo "$line" |
 			sed -E 's/.*: ([0-9]+) of ([0-9]+) pages mapped .*, ([0-9]+) memory faults.*/\1 \2 \3/')
 		h=$(heads "$n")
-		if [ "$m" = "$h" ] && [ "$mf" = 0 ] && grep -q "exit_reason 0" "$TMPDIR/blob.out"; then
+		if [ "$m" = "$h" ] && [ "$mf" = 0 ] && grep -q "exit_reason 0" "$TMPDIR/drm_blob_test.out"; then
 			echo "# as on 6.12: $line"
 			pass=$((pass + 1))
 		else
 			echo "MISMATCH (expected $h mapped, the rest refused without memory fault exits): $line"
 			fail=$((fail + 1))
 		fi
-	done < <(grep -E '^# .* BO: [0-9]+ of [0-9]+ pages mapped' "$TMPDIR/blob.out")
+	done < <(grep -E '^# .* BO: [0-9]+ of [0-9]+ pages mapped' "$TMPDIR/drm_blob_test.out")
 	[ $((pass + fail)) -gt 0 ] || { echo "MISMATCH: no per-buffer summary"; fail=1; }
 fi
 
@@ -113,43 +137,21 @@ ko=$OUT/build/testmod/$build/kvm_pfnmap_test.ko
 if [ -z "$build" ] || ! insmod "$ko"; then
 	echo "MISMATCH: test module $ko missing or not loadable"
 	rc=1
-	: >"$TMPDIR/kinds.out"
+	: >"$TMPDIR/pfnmap_kinds_test.out"
 else
-	"$bin/pfnmap_kinds_test" >"$TMPDIR/kinds.out" 2>&1
-	rc=$?
-	cat "$TMPDIR/kinds.out"
+	run pfnmap_kinds_test
 fi
-if [ ! -s "$TMPDIR/kinds.out" ]; then
+if [ ! -s "$TMPDIR/pfnmap_kinds_test.out" ]; then
 	fail=$((fail + 1))
-elif [ "$rc" = 4 ]; then
-	skip=$((skip + 1))
-elif [ "$mode" != 6.12 ]; then
-	count "$TMPDIR/kinds.out"
-	[ "$rc" = 0 ] || [ "$(grep -c '^not ok ' "$TMPDIR/kinds.out")" -gt 0 ] || fail=$((fail + 1))
-elif diff <(kinds_612) <(grep -E '^(not )?ok [0-9]|^# [a-z0-9]+ page [0-9]+ ' "$TMPDIR/kinds.out") >"$TMPDIR/kinds.diff"; then
+elif [ "$rc" = 4 ] || [ "$mode" != 6.12 ]; then
+	must_pass_out pfnmap_kinds_test
+elif diff <(kinds_612) <(grep -E '^(not )?ok [0-9]|^# [a-z0-9]+ page [0-9]+ ' "$TMPDIR/pfnmap_kinds_test.out") >"$TMPDIR/kinds.diff"; then
 	echo "# as on 6.12: pfnmap_kinds_test fails exactly on the tail pages"
 	pass=$((pass + 8))
 else
 	sed 's/^/MISMATCH (expected the 6.12 failures): /' "$TMPDIR/kinds.diff"
 	fail=$((fail + 1))
 fi
-
-# must_pass NAME ARGS...: a test whose KTAP cases must all pass; a
-# failure without a "not ok" line (an assertion) counts as one failure.
-must_pass() {
-	local t=$1 rc
-	shift
-	echo "# $t $*"
-	"$bin/$t" "$@" >"$TMPDIR/$t.out" 2>&1
-	rc=$?
-	cat "$TMPDIR/$t.out"
-	if [ "$rc" = 4 ]; then
-		skip=$((skip + 1))
-	else
-		count "$TMPDIR/$t.out"
-		[ "$rc" = 0 ] || [ "$(grep -c '^not ok ' "$TMPDIR/$t.out")" -gt 0 ] || fail=$((fail + 1))
-	fi
-}
 
 must_pass drm_blob_bad_input_test
 
@@ -161,13 +163,11 @@ must_pass drm_blob_churn_test -d "$CHURN_SECONDS" "${pages[@]}"
 if [ "$mode" = 6.12 ]; then
 	# every page of the buffer: 6.12 refuses the first block tail
 	echo "# drm_blob_invalidate_test (expected to fail as on 6.12)"
-	"$bin/drm_blob_invalidate_test" >"$TMPDIR/inv.out" 2>&1
-	rc=$?
-	cat "$TMPDIR/inv.out"
+	run drm_blob_invalidate_test
 	if [ "$rc" = 4 ]; then
 		skip=$((skip + 1))
 	elif [ "$rc" != 0 ] &&
-	     grep -q 'first access: KVM_RUN failed with Bad address, exit_reason 0,' "$TMPDIR/inv.out"; then
+	     grep -q 'first access: KVM_RUN failed with Bad address, exit_reason 0,' "$TMPDIR/drm_blob_invalidate_test.out"; then
 		echo "# as on 6.12: block tails refused with EFAULT, exit_reason 0"
 		pass=$((pass + 1))
 	else
