@@ -4,8 +4,9 @@
 # each under its own timeout; print KTAP and write SUITE.summary.
 #   kvm-selftests.sh SUITE LIST [FILTER]
 # LIST lines: "<test path under out/build/tests/kvm> <timeout seconds>
-# [arguments...]"; '#' starts a comment. FILTER is an extended regex on
-# the line.
+# [skip-on=PARAM] [known=qemu-xsetbv] [arguments...]"; '#' starts a
+# comment (LIST's header explains the options). FILTER is an extended
+# regex on the line.
 set -u
 suite=$1 list=$2 filter=${3:-.}
 bin=$OUT/build/tests/kvm
@@ -36,16 +37,60 @@ watchdog() {
 	kill -9 "$1" 2>/dev/null
 }
 
+# run_once PROG TIMEOUT ARGS: run one test; set rc and secs, output in
+# $TMPDIR/out, and $TMPDIR/hung if it outlived SIGKILL.
+run_once() {
+	local start tpid wpid
+	start=$(date +%s.%N)
+	rm -f "$TMPDIR/hung"
+	# shellcheck disable=SC2086
+	timeout -k 5 "$2" "$bin/$1" $3 >"$TMPDIR/out" 2>&1 &
+	tpid=$!
+	watchdog "$tpid" $(($2 + 30)) "$bin/$1" &
+	wpid=$!
+	wait "$tpid"
+	rc=$?
+	kill "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
+	secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
+}
+
+# known=qemu-xsetbv (see LIST's header): whether this CPU runs a guest's
+# XSETBV without exiting to KVM. Probed once, by the first test that
+# names it; "yes" only on the probe's explicit verdict.
+xsetbv_defect=
+probe_xsetbv() {
+	local out prc=0
+	[ -n "$xsetbv_defect" ] && return
+	out=$("$OUT/build/tests/bin/xsetbvprobe" 2>&1) || prc=$?
+	printf '%s\n' "$out" | sed 's/^/# /'
+	if [ $prc = 1 ]; then
+		xsetbv_defect=yes
+	else
+		xsetbv_defect=no
+	fi
+}
+
+# The one failure known=qemu-xsetbv retries: the guest took #UD (the
+# AVX instruction after XSETBV), reported by the selftests' guest
+# exception handler.
+xsetbv_ud() {
+	grep -q "Unhandled exception '0x6'" "$TMPDIR/out"
+}
+
 pass=0 fail=0 skip=0 n=0
 echo "TAP version 13"
 echo "1..${#tests[@]}"
 for line in "${tests[@]}"; do
 	read -r prog tmo args <<<"$line"
-	skip_on=
-	if [[ $args == skip-on=* ]]; then
-		read -r skip_on args <<<"$args"
-		skip_on=${skip_on#skip-on=}
-	fi
+	skip_on='' known=''
+	while :; do
+		case $args in
+		skip-on=*) read -r skip_on args <<<"$args"; skip_on=${skip_on#skip-on=} ;;
+		known=*) read -r known args <<<"$args"; known=${known#known=} ;;
+		*) break ;;
+		esac
+	done
 	name="$prog${args:+ $args}"
 	n=$((n + 1))
 	echo "# $name"
@@ -54,19 +99,23 @@ for line in "${tests[@]}"; do
 		skip=$((skip + 1))
 		continue
 	fi
+	case $known in
+	'') ;;
+	qemu-xsetbv) probe_xsetbv ;;
+	*) echo "not ok $n $name # unknown option known=$known in $list"; fail=$((fail + 1)); continue ;;
+	esac
 	tmo=${tmo:-120}
-	start=$(date +%s.%N)
-	rm -f "$TMPDIR/hung"
-	# shellcheck disable=SC2086
-	timeout -k 5 "$tmo" "$bin/$prog" $args >"$TMPDIR/out" 2>&1 &
-	tpid=$!
-	watchdog "$tpid" $((tmo + 30)) "$bin/$prog" &
-	wpid=$!
-	wait "$tpid"
-	rc=$?
-	kill "$wpid" 2>/dev/null
-	wait "$wpid" 2>/dev/null
-	secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
+	try=1 note=
+	run_once "$prog" "$tmo" "$args"
+	while [ "$known" = qemu-xsetbv ] && [ "$xsetbv_defect" = yes ] &&
+		[ "$rc" != 0 ] && [ "$rc" != 4 ] && [ ! -s "$TMPDIR/hung" ] &&
+		[ $try -lt 3 ] && xsetbv_ud; do
+		sed 's/^/# /' "$TMPDIR/out" | tail -10 | cut -c1-300
+		echo "# try $try of 3 hit the XSETBV defect that xsetbvprobe showed (#UD after a VM exit reverted XCR0); running it again"
+		try=$((try + 1))
+		note=" (try $try of 3; the earlier tries hit the XSETBV defect)"
+		run_once "$prog" "$tmo" "$args"
+	done
 	sed 's/^/# /' "$TMPDIR/out" | tail -40 | cut -c1-300
 	if [ -s "$TMPDIR/hung" ]; then
 		sed 's/^/# /' "$TMPDIR/hung" | cut -c1-300
@@ -75,10 +124,10 @@ for line in "${tests[@]}"; do
 		continue
 	fi
 	case $rc in
-	0) echo "ok $n $name # ${secs}s"; pass=$((pass + 1)) ;;
+	0) echo "ok $n $name # ${secs}s$note"; pass=$((pass + 1)) ;;
 	4) echo "ok $n $name # SKIP ($(grep -m1 -i skip "$TMPDIR/out" | cut -c1-100)) ${secs}s"; skip=$((skip + 1)) ;;
 	124|137) echo "not ok $n $name # TIMEOUT after ${tmo}s"; fail=$((fail + 1)) ;;
-	*) echo "not ok $n $name # exit=$rc ${secs}s"; fail=$((fail + 1)) ;;
+	*) echo "not ok $n $name # exit=$rc ${secs}s$note"; fail=$((fail + 1)) ;;
 	esac
 done
 echo "$pass $fail $skip" >"$suite.summary"

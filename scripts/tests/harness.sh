@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Self-tests of the project's own tooling, on a tiny synthetic base tree
 # (seconds, no kernel): the patch-topic workflow (apply, export, re-export
-# is a no-op, a broken patch is named, unexported work is protected) and
-# the kernel-log scanner.
+# is a no-op, a broken patch is named, unexported work is protected), the
+# kernel-log scanner and the KVM selftests runner's retry rule.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
@@ -59,6 +59,52 @@ expect_fail "check-log: the same WARNING elsewhere fails" "other.log:2:" \
 { warn kunit_try_catch; printf '[ 2.0] WARNING: CPU: 1 PID: 7 at mm/gup.c:1 x+0x1/0x2\n'; } >"$tmp/mixed.log"
 expect_fail "check-log: an unlisted WARNING after an allowed one fails" "mixed.log:8:" \
 	"$here/scripts/check-log.sh" -a "$tmp/allow" "$tmp/mixed.log"
+
+# --- the KVM selftests runner: known=qemu-xsetbv retries only a guest #UD,
+# only when the probe saw the defect, at most 3 tries
+ks=$tmp/ks
+mkdir -p "$ks/build/tests/kvm" "$ks/build/tests/bin"
+fake() { # name: fails with FAKE_FAILS[name] lines on its first N calls
+	printf '#!/bin/sh
+c=$(($(cat %s.n 2>/dev/null || echo 0) + 1)); echo $c >%s.n
+[ $c -gt %s ] && exit 0
+echo "%s"; exit 1
+' \
+		"$ks/$1" "$ks/$1" "$2" "$3" >"$ks/build/tests/kvm/$1"
+	chmod +x "$ks/build/tests/kvm/$1"
+}
+ud="==== Test Assertion Failure ====  lib/x86_64/processor.c:567: Unhandled exception '0x6' at guest RIP '0x40301e'"
+probe() { # exit status of the fake xsetbvprobe
+	printf '#!/bin/sh
+echo "PROBE xsetbv: fake"
+exit %s
+' "$1" >"$ks/build/tests/bin/xsetbvprobe"
+	chmod +x "$ks/build/tests/bin/xsetbvprobe"
+}
+suite() { # list line: run the runner on it; output in $ks/log
+	rm -f "$ks"/*.n
+	printf '%s\n' "$1" >"$ks/list"
+	(cd "$ks" && OUT=$ks TMPDIR=$ks "$here/scripts/suites/kvm-selftests.sh" t "$ks/list") >"$ks/log" 2>&1
+}
+calls() { [ "$(cat "$ks/$1.n")" = "$2" ]; }
+fake ud_once 1 "$ud"; fake ud_always 9 "$ud"; fake assert 9 "==== Test Assertion Failure ==== x.c:1: val == expected"
+probe 1
+expect "kvm-selftests: a #UD with the XSETBV defect is run again and passes" \
+	sh -c "$(declare -f suite calls); ks='$ks' here='$here'; suite 'ud_once 10 known=qemu-xsetbv' && grep -q 'try 2 of 3' '$ks/log' && calls ud_once 2"
+expect_fail "kvm-selftests: three such #UDs fail" "not ok 1 ud_always # exit=1 .*try 3 of 3" \
+	sh -c "$(declare -f suite); ks='$ks' here='$here'; suite 'ud_always 10 known=qemu-xsetbv'; cat '$ks/log'; grep -q 'not ok' '$ks/log' && exit 1"
+expect_fail "kvm-selftests: another failure is not run again" "calls=1" \
+	sh -c "$(declare -f suite); ks='$ks' here='$here'; suite 'assert 10 known=qemu-xsetbv'; echo calls=\$(cat '$ks/assert.n'); grep -q 'not ok 1' '$ks/log' && exit 1"
+expect_fail "kvm-selftests: a #UD without known= is not run again" "calls=1" \
+	sh -c "$(declare -f suite); ks='$ks' here='$here'; suite 'ud_once 10'; echo calls=\$(cat '$ks/ud_once.n'); grep -q 'not ok 1' '$ks/log' && exit 1"
+probe 0
+expect_fail "kvm-selftests: a #UD is not run again when the probe saw no defect" "calls=1" \
+	sh -c "$(declare -f suite); ks='$ks' here='$here'; suite 'ud_once 10 known=qemu-xsetbv'; echo calls=\$(cat '$ks/ud_once.n'); grep -q 'not ok 1' '$ks/log' && exit 1"
+rm "$ks/build/tests/bin/xsetbvprobe"
+expect_fail "kvm-selftests: nor when the probe is missing" "calls=1" \
+	sh -c "$(declare -f suite); ks='$ks' here='$here'; suite 'ud_once 10 known=qemu-xsetbv'; echo calls=\$(cat '$ks/ud_once.n'); grep -q 'not ok 1' '$ks/log' && exit 1"
+expect_fail "kvm-selftests: an unknown known= fails" "unknown option known=typo" \
+	sh -c "$(declare -f suite); ks='$ks' here='$here'; suite 'ud_once 10 known=typo'; cat '$ks/log'; grep -q 'not ok 1' '$ks/log' && exit 1"
 
 # --- the patch-topic workflow on a synthetic project
 p=$tmp/proj
