@@ -5,7 +5,7 @@ VARIANT ?= full
 FLAVOUR ?= tdp
 UNSAFE ?= 0
 DEBUG ?= 0
-BENCH ?= ttm
+BENCH ?= all
 run_flags = -f $(FLAVOUR) -u $(UNSAFE) $(if $(filter 1,$(DEBUG)),-d)
 
 .PHONY: all demo check check-full lint prefixes series igt-patch deps tree export build tests kunit selftests blob blob-selftests igt warn bench clean distclean
@@ -65,7 +65,8 @@ kunit blob blob-selftests igt warn:
 selftests:
 	@scripts/run.sh $(run_flags) $(VARIANT) kvm-selftests
 
-# A benchmark of VARIANT against base (both built), e.g. BENCH=ttm VARIANT=drm-ttm.
+# Benchmarks of VARIANT against base, built first if missing: all of them and
+# a table of the targets by default; one with e.g. BENCH=ttm VARIANT=drm-ttm.
 bench:
 	@scripts/bench.sh $(BENCH) $(VARIANT)
 

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Benchmarks: a variant against base, measured in the same run, in
 # alternating VMs (base, variant, variant, base, base, ...) so that drift
-# of the machine and the position in a pair hit both alike. Prints numbers and ratios; asserts nothing about
-# time (exit 0 unless a VM or the tool itself fails).
+# of the machine and the position in a pair hit both alike. Prints numbers
+# and ratios; asserts nothing about time (exit 0 unless a VM or the tool
+# itself fails).
 #
 #   bench.sh [-r ROUNDS] [-t SECONDS] BENCH VARIANT
 #
@@ -15,9 +16,15 @@
 #         KVM's fault path on anonymous memory: demand_paging_test -b 256M
 #         (one vCPU touches every 4 KiB page of 256 MiB once, each touch a
 #         KVM page fault); guest fault-in throughput in MiB/s.
+#   blob  A 64 MiB dumb buffer as a KVM memslot (blobmap --bench): the
+#         share of it that KVM maps with 2 MiB entries (pages_2m), the KVM
+#         page faults it took to touch every page, and the guest's read
+#         throughput over it (one load per 4 KiB page, many passes) against
+#         the same over 64 MiB of private anonymous memory with THP.
+#   all   the three above, then one summary table with the targets.
 #
-# Both kernels must be built (make build VARIANT=...); results and raw
-# output land in out/runs/bench/BENCH/.
+# Kernels, tools and the expanded tree that are missing are built first.
+# Results and raw output land in out/runs/bench/BENCH/.
 . "$(dirname "$0")/lib.sh"
 
 rounds=3 secs=3
@@ -33,52 +40,74 @@ bench=${1:?usage: bench.sh [-r ROUNDS] [-t SECONDS] BENCH VARIANT}
 v=${2:?usage: bench.sh [-r ROUNDS] [-t SECONDS] BENCH VARIANT}
 variant_topics "$v" >/dev/null
 [ "$v" != base ] || die "compare a variant with base, not base with itself"
-for k in base "$v"; do
-	[ -f "$OUT/build/$k/arch/x86/boot/bzImage" ] ||
-		die "no $k kernel; run: make build VARIANT=$k"
-done
-
 case $bench in
-ttm)
-	tool=$OUT/build/tests/bin/ttmprobe
-	cmd=("$tool" bench -t "$secs" 4K 64K 2M 8M)
-	;;
-kvm-fault)
-	# shellcheck disable=SC2016
-	cmd=(sh -c '"$1" -b 256M | tee /dev/stderr | awk -F"[: \t]+" "/Total guest execution time/ {
-		t = \$5 + 0; printf \"BENCH size=268435456 bos=1 seconds=%.3f mib_per_s=%.1f\\n\", t, 256 / t }"' \
-		sh "$OUT/build/tests/kvm/demand_paging_test")
-	tool=$OUT/build/tests/kvm/demand_paging_test
-	;;
-*) die "unknown benchmark '$bench' (one of: ttm kvm-fault)" ;;
+ttm|kvm-fault|blob) benches=$bench ;;
+all) benches="ttm kvm-fault blob" ;;
+*) die "unknown benchmark '$bench' (one of: ttm kvm-fault blob all)" ;;
 esac
-[ -x "$tool" ] || die "$tool missing; run: make tests"
 
-res=$OUT/runs/bench/$bench
-rm -rf "$res"
-mkdir -p "$res"
-for r in $(seq "$rounds"); do
-	# base first in odd rounds, the variant first in even rounds, so that
-	# whatever favours the first (or second) VM of a pair hits both alike
-	order="base $v"
-	[ $((r % 2)) = 1 ] || order="$v base"
-	for k in $order; do
-		d=$res/$k-$r
-		"$TOP/scripts/vm.sh" -k "$OUT/build/$k" -t 600 -r "$d" -- "${cmd[@]}" ||
-			die "$bench on $k (round $r) failed: see $d"
-		sed "s/^/$k /" "$d/output.log" >>"$res/all.txt"
-	done
+# What a clean clone lacks.
+[ -d "$KTREE/.git" ] || "$TOP/scripts/tree.sh"
+for k in base "$v"; do
+	[ -f "$OUT/build/$k/arch/x86/boot/bzImage" ] || "$TOP/scripts/build.sh" "$k"
+done
+for t in bin/blobmap bin/ttmprobe kvm/demand_paging_test; do
+	if [ ! -x "$OUT/build/tests/$t" ]; then
+		"$TOP/scripts/build-tests.sh"
+		break
+	fi
 done
 
-# Per size and kernel the median over the rounds, and the ratio: the median
-# of the per-round ratios (each round's variant run against the base run
-# next to it, so slow drift of the machine cancels out). "all" uses
-# each round's total MiB over total time.
-echo "==== benchmark $bench: $v against base, $rounds rounds of ${secs}s per size ===="
-awk -v v="$v" '
-	function median(k, s,    i, j, n, a, x) {
-		n = cnt[k, s]
-		for (i = 1; i <= n; i++) a[i] = val[k, s, i]
+# run_bench NAME: the rounds of one benchmark; raw lines in $res/all.txt,
+# each prefixed with the kernel and the round.
+run_bench() {
+	local b=$1 r k d order
+	local -a cmd
+	case $b in
+	ttm)
+		cmd=("$OUT/build/tests/bin/ttmprobe" bench -t "$secs" 4K 64K 2M 8M)
+		;;
+	kvm-fault)
+		# shellcheck disable=SC2016
+		cmd=(sh -c '"$1" -b 256M | tee /dev/stderr | awk -F"[: \t]+" "/Total guest execution time/ {
+			t = \$5 + 0; printf \"BENCH size=268435456 bos=1 seconds=%.3f mib_per_s=%.1f\\n\", t, 256 / t }"' \
+			sh "$OUT/build/tests/kvm/demand_paging_test")
+		;;
+	blob)
+		# 64 MiB, 50 passes: 819,200 page-strided loads per run
+		cmd=(sh -c '"$1" -s 64M --bench 50 && "$1" --anon-thp -s 64M --bench 50' \
+			sh "$OUT/build/tests/bin/blobmap")
+		;;
+	esac
+	res=$OUT/runs/bench/$b
+	rm -rf "$res"
+	mkdir -p "$res"
+	for r in $(seq "$rounds"); do
+		# base first in odd rounds, the variant first in even rounds, so
+		# that whatever favours the first (or second) VM of a pair hits
+		# both alike
+		order="base $v"
+		[ $((r % 2)) = 1 ] || order="$v base"
+		for k in $order; do
+			d=$res/$k-$r
+			"$TOP/scripts/vm.sh" -k "$OUT/build/$k" -t 600 -r "$d" -- "${cmd[@]}" ||
+				die "$b on $k (round $r) failed: see $d"
+			grep '^BENCH ' "$d/output.log" | sed "s/^/$k $r /" >>"$res/all.txt"
+		done
+	done
+}
+
+# The awk helpers every report uses: fields of a BENCH line into f[], and
+# the median of val[key, 1..cnt[key]].
+awk_lib='
+	function fields(    i, kv) {
+		delete f
+		for (i = 4; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	}
+	function median(key,    i, j, n, a, x) {
+		n = cnt[key]
+		if (!n) return -1
+		for (i = 1; i <= n; i++) a[i] = val[key, i]
 		for (i = 2; i <= n; i++) {
 			x = a[i]
 			for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]
@@ -86,32 +115,113 @@ awk -v v="$v" '
 		}
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
-	$2 == "BENCH" {
-		for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-		k = $1; s = f["size"]
-		val[k, s, ++cnt[k, s]] = f["mib_per_s"]
-		if (cnt[k, s] == 1) { if (!(s in seen)) { seen[s] = 1; order[n++] = s } }
-		r = cnt[k, s]
+	function add(key, x) { val[key, ++cnt[key]] = x }
+'
+
+# Throughput per size and overall (ttm, kvm-fault). The ratio is the
+# median of the per-round ratios (each variant run against the base run
+# next to it, so slow drift of the machine cancels out); "all" uses each
+# round's total MiB over total time. Also writes "SUMMARY all base
+# variant ratio" to $res/summary.txt.
+report_throughput() {
+	echo "==== benchmark $1: $v against base, $rounds rounds ===="
+	awk -v v="$v" "$awk_lib"'
+	$3 == "BENCH" {
+		fields(); k = $1; r = $2; s = f["size"]
+		tp[k, s, r] = f["mib_per_s"]
+		if (!(s in seen)) { seen[s] = 1; order[n++] = s }
 		mib[k, r] += f["bos"] * s / 1048576; secs[k, r] += f["seconds"]
+		if (r > rounds) rounds = r
 	}
 	END {
 		printf "%-10s %14s %14s %8s\n", "size", "base MiB/s", v " MiB/s", "ratio"
 		for (i = 0; i < n; i++) {
 			s = order[i]
-			for (r = 1; r <= cnt["base", s]; r++)
-				val["ratio", s, r] = val[v, s, r] / val["base", s, r]
-			cnt["ratio", s] = cnt["base", s]
+			for (r = 1; r <= rounds; r++) {
+				add("b" s, tp["base", s, r]); add("v" s, tp[v, s, r])
+				add("r" s, tp[v, s, r] / tp["base", s, r])
+			}
 			printf "%-10s %14.1f %14.1f %8.3f\n", s / 1024 "K",
-				median("base", s), median(v, s), median("ratio", s)
+				median("b" s), median("v" s), median("r" s)
 		}
-		rounds = cnt["base", order[0]]
 		for (r = 1; r <= rounds; r++) {
-			val["base", "all", r] = mib["base", r] / secs["base", r]
-			val[v, "all", r] = mib[v, r] / secs[v, r]
+			b = mib["base", r] / secs["base", r]; x = mib[v, r] / secs[v, r]
+			add("ball", b); add("vall", x); add("rall", x / b)
 		}
+		printf "%-10s %14.1f %14.1f %8.3f\n", "all", median("ball"),
+			median("vall"), median("rall")
+		printf "SUMMARY all %.1f %.1f %.3f\n", median("ball"), median("vall"),
+			median("rall") >"/dev/stderr"
+	}' "$res/all.txt" 2>"$res/summary.txt"
+}
+
+# blob: mapping level and faults (the same in every round; the median is
+# printed), read throughput over the BO and over anonymous THP memory,
+# and their ratio per kernel (median of per-round ratios).
+report_blob() {
+	echo "==== benchmark blob: a 64 MiB dumb buffer as a memslot, $v against base, $rounds rounds ===="
+	awk -v v="$v" "$awk_lib"'
+	$3 == "BENCH" {
+		fields(); k = $1; r = $2; kind = f["kind"]
+		if ("setup_error" in f) { err[k] = 1; next }
+		if (kind == "bo") { add(k "share", f["share_2m"]); add(k "pf", f["pf_fixed"]) }
+		if ("mpages_per_s" in f) rd[k, kind, r] = f["mpages_per_s"]
+		else if (kind == "bo") why[k] = $0
+		if (r > rounds) rounds = r
+	}
+	function ratio_of(k,    r, n) {
 		for (r = 1; r <= rounds; r++)
-			val["ratio", "all", r] = val[v, "all", r] / val["base", "all", r]
-		cnt["base", "all"] = cnt[v, "all"] = cnt["ratio", "all"] = rounds
-		printf "%-10s %14.1f %14.1f %8.3f\n", "all", median("base", "all"),
-			median(v, "all"), median("ratio", "all")
-	}' "$res/all.txt" | tee "$res/result.txt"
+			if ((k, "bo", r) in rd && (k, "anon-thp", r) in rd)
+				add(k "ratio", rd[k, "bo", r] / rd[k, "anon-thp", r])
+		return median(k "ratio")
+	}
+	function tput(k, kind,    r) {
+		for (r = 1; r <= rounds; r++)
+			if ((k, kind, r) in rd) add(k kind, rd[k, kind, r])
+		return median(k kind)
+	}
+	function num(x, fmt) { return x < 0 ? "n/a" : sprintf(fmt, x) }
+	END {
+		printf "%-8s %12s %12s %14s %16s %10s\n", "kernel", "BO at 2 MiB",
+			"KVM faults", "BO Mpages/s", "anon Mpages/s", "BO/anon"
+		split("base " v, ks, " ")
+		for (i = 1; i <= 2; i++) {
+			k = ks[i]
+			if (k in err) { printf "%-8s setup error\n", k; continue }
+			sh[k] = median(k "share"); rt[k] = ratio_of(k)
+			printf "%-8s %11s%% %12s %14s %16s %10s\n", k, num(sh[k], "%.1f"),
+				num(median(k "pf"), "%d"), num(tput(k, "bo"), "%.3f"),
+				num(tput(k, "anon-thp"), "%.3f"), num(rt[k], "%.3f")
+			if (k in why) { sub(/.*why=/, "", why[k]); printf "         (%s: BO reads not measured: %s)\n", k, why[k] }
+		}
+		printf "SUMMARY share %s %s\n", num(sh["base"], "%.1f"), num(sh[v], "%.1f") >"/dev/stderr"
+		printf "SUMMARY faults %s %s\n", num(median("basepf"), "%d"), num(median(v "pf"), "%d") >"/dev/stderr"
+		printf "SUMMARY access %s %s\n", num(rt["base"], "%.3f"), num(rt[v], "%.3f") >"/dev/stderr"
+	}' "$res/all.txt" 2>"$res/summary.txt"
+}
+
+for b in $benches; do
+	run_bench "$b"
+	case $b in
+	blob) report_blob ;;
+	*) report_throughput "$b" ;;
+	esac | tee "$res/result.txt"
+done
+[ "$bench" = all ] || exit 0
+
+# The table of issue 8's targets, from the three summaries.
+s=$OUT/runs/bench
+{
+	echo "==== make bench: $v against base, $rounds rounds, $(date -u +%Y-%m-%d) ===="
+	printf '%-44s %10s %10s %8s  %s\n' metric base "$v" ratio target
+	read -r _ _ b x r <"$s/ttm/summary.txt"
+	printf '%-44s %10s %10s %8s  %s\n' "TTM allocation, MiB/s (all sizes)" "$b" "$x" "$r" ">= 0.97"
+	read -r _ _ b x r <"$s/kvm-fault/summary.txt"
+	printf '%-44s %10s %10s %8s  %s\n' "KVM fault-in, anonymous 256 MiB, MiB/s" "$b" "$x" "$r" ">= 0.98"
+	read -r _ _ b x < <(grep '^SUMMARY share' "$s/blob/summary.txt")
+	printf '%-44s %9s%% %9s%% %8s  %s\n' "64 MiB BO mapped with 2 MiB NPT entries" "$b" "$x" - ">= 95% on $v"
+	read -r _ _ b x < <(grep '^SUMMARY faults' "$s/blob/summary.txt")
+	printf '%-44s %10s %10s %8s  %s\n' "KVM page faults to touch the 64 MiB BO" "$b" "$x" - -
+	read -r _ _ b x < <(grep '^SUMMARY access' "$s/blob/summary.txt")
+	printf '%-44s %10s %10s %8s  %s\n' "guest reads: BO / anonymous THP memory" "$b" "$x" - ">= 0.9"
+} | tee "$s/table.txt"

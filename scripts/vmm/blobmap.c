@@ -26,6 +26,16 @@
  * while the guest runs, which imitates the 6.12 pattern (expect "heads")
  * and exercises the EFAULT paths without a DRM device.
  *
+ * --anon-thp is a control run on private anonymous memory aligned to 2 MiB
+ * (transparent huge pages, so KVM can map it with 2 MiB entries).
+ *
+ * --bench PASSES measures, after the page-by-page run: how KVM mapped the
+ * slot (the VM's pages_2m/pages_4k stats and the vCPU's page faults, from
+ * KVM's binary statistics) and, if every page mapped, how fast the guest
+ * reads it: PASSES passes of one 4 KiB-strided load per page (each load a
+ * new page, so the cost of the mapping level shows), timed around KVM_RUN.
+ * One BENCH line per BO.
+ *
  * Exit codes: 0 ok, 1 expectation mismatch, 2 usage or setup error,
  * 4 skipped (no DRM device or no /dev/kvm).
  *
@@ -46,6 +56,7 @@
 #include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/kvm.h>
@@ -94,6 +105,33 @@ static const unsigned char guest_code[] = {
 
 #define GUEST_LOOP_GPA		(CODE_GPA + 0)
 
+/*
+ * --bench read loop, loaded at READ_LOOP_GPA; esi = ebx = BO gpa, edi = BO
+ * gpa end, ecx = passes (as --32, objdump -d -M intel):
+ *
+ *   00000000 <loop>:
+ *      0:      8b 06                   mov    eax,DWORD PTR [esi]
+ *      2:      81 c6 00 10 00 00       add    esi,0x1000
+ *      8:      39 fe                   cmp    esi,edi
+ *      a:      72 f4                   jb     0 <loop>
+ *      c:      89 de                   mov    esi,ebx
+ *      e:      49                      dec    ecx
+ *      f:      75 ef                   jne    0 <loop>
+ *     11:      f4                      hlt
+ */
+static const unsigned char read_loop[] = {
+	0x8b, 0x06,				/* loop: mov eax, [esi]     */
+	0x81, 0xc6, 0x00, 0x10, 0x00, 0x00,	/* add esi, 4096            */
+	0x39, 0xfe,				/* cmp esi, edi             */
+	0x72, 0xf4,				/* jb loop                  */
+	0x89, 0xde,				/* mov esi, ebx             */
+	0x49,					/* dec ecx                  */
+	0x75, 0xef,				/* jnz loop                 */
+	0xf4,					/* hlt                      */
+};
+
+#define READ_LOOP_GPA		(CODE_GPA + 0x100)
+
 enum pg_state {
 	PG_UNTESTED,	/* guest never got there (BO aborted) */
 	PG_MAPPED,	/* guest accessed it without a KVM_RUN failure */
@@ -133,6 +171,11 @@ struct bo_result {
 	size_t efault_unknown;		/* EFAULT with KVM_EXIT_UNKNOWN */
 	size_t memfault_badgpa;
 	long first_fail;
+	/* --bench */
+	bool benched;			/* stats read */
+	unsigned long long pages_4k, pages_2m, pf_taken, pf_fixed;
+	double read_secs;		/* < 0: not measured */
+	char read_why[160];		/* why not */
 	bool setup_failed;
 	bool aborted;
 	char why[160];			/* abort reason */
@@ -143,6 +186,8 @@ struct ctx {
 	const char *dev;
 	bool anon;
 	bool holes;
+	bool thp;
+	unsigned int bench_passes;
 	int drm_fd;
 	int kvm_fd;
 	size_t run_size;
@@ -174,7 +219,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: " PROC_NAME " [-d DEV] [-s SIZE]... [-j] [-x heads|strict|all]\n"
-		"               [--anon | --anon-holes]\n"
+		"               [--anon | --anon-holes | --anon-thp] [--bench PASSES]\n"
 		"  -d DEV       DRM device (default /dev/dri/card0)\n"
 		"  -s SIZE      BO size, suffix K or M allowed, rounded up to 4K;\n"
 		"               repeatable (default: 4K 64K 2M 8M)\n"
@@ -186,6 +231,9 @@ static void usage(FILE *f)
 		"  -x all       expect every page to map and verify\n"
 		"  --anon       control run: memfd memory instead of DRM BOs\n"
 		"  --anon-holes like --anon, but non-head pages unmapped during the run\n"
+		"  --anon-thp   control run: private anonymous memory, 2 MiB aligned (THP)\n"
+		"  --bench PASSES  then print KVM's mapping of the slot and time\n"
+		"               PASSES guest read passes over it (BENCH line)\n"
 		"  -h           this help\n"
 		"exit: 0 ok, 1 expectation mismatch, 2 setup/usage error, 4 skipped\n");
 }
@@ -681,6 +729,117 @@ static void count_bo(struct bo_result *r)
 }
 
 /* Create, map, run and verify one BO.  Returns -1 on setup failure. */
+/*
+ * Read the statistics named in @names (u64 counters/instants) from a
+ * KVM_GET_STATS_FD file of @fd (a VM or vCPU). Returns 0 if all were found.
+ */
+static int kvm_stats(int fd, const char *const *names, unsigned long long *vals,
+		     size_t n)
+{
+	struct kvm_stats_header hdr;
+	struct kvm_stats_desc *d;
+	size_t dsz, found = 0, i, j;
+	char *descs = NULL;
+	int sfd, ret = -1;
+	__u64 v;
+
+	sfd = ioctl(fd, KVM_GET_STATS_FD, NULL);
+	if (sfd < 0)
+		return -1;
+	if (pread(sfd, &hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+		goto out;
+	dsz = sizeof(*d) + hdr.name_size;
+	descs = calloc(hdr.num_desc, dsz);
+	if (!descs)
+		goto out;
+	if (pread(sfd, descs, hdr.num_desc * dsz, hdr.desc_offset) !=
+	    (ssize_t)(hdr.num_desc * dsz))
+		goto out;
+	for (i = 0; i < hdr.num_desc; i++) {
+		d = (struct kvm_stats_desc *)(descs + i * dsz);
+		for (j = 0; j < n; j++) {
+			if (strcmp(d->name, names[j]))
+				continue;
+			if (pread(sfd, &v, sizeof(v), hdr.data_offset + d->offset) !=
+			    (ssize_t)sizeof(v))
+				goto out;
+			vals[j] = v;
+			found++;
+		}
+	}
+	ret = found == n ? 0 : -1;
+out:
+	free(descs);
+	close(sfd);
+	return ret;
+}
+
+/*
+ * --bench: KVM's view of the slot after the page-by-page run, then the
+ * timed read passes if every page mapped.
+ */
+static int bench_bo(struct ctx *c, int vm_fd, int vcpu_fd,
+		    struct kvm_run *run, struct bo_result *r)
+{
+	static const char *const vm_names[] = { "pages_4k", "pages_2m" };
+	static const char *const vcpu_names[] = { "pf_taken", "pf_fixed" };
+	unsigned long long vm_vals[2], vcpu_vals[2];
+	struct timespec t0, t1;
+	struct kvm_regs regs;
+	size_t i;
+	int rc;
+
+	r->read_secs = -1;
+	if (kvm_stats(vm_fd, vm_names, vm_vals, 2) ||
+	    kvm_stats(vcpu_fd, vcpu_names, vcpu_vals, 2)) {
+		step_err(r->lbl, "KVM_GET_STATS_FD (pages_4k, pages_2m, pf_taken, pf_fixed)",
+			 errno);
+		return -1;
+	}
+	r->pages_4k = vm_vals[0];
+	r->pages_2m = vm_vals[1];
+	r->pf_taken = vcpu_vals[0];
+	r->pf_fixed = vcpu_vals[1];
+	r->benched = true;
+
+	for (i = 0; i < r->npages; i++)
+		if (r->pg[i].state != PG_MAPPED)
+			break;
+	if (r->aborted || i < r->npages) {
+		snprintf(r->read_why, sizeof(r->read_why),
+			 "page %zu did not map", i);
+		return 0;
+	}
+	memset(&regs, 0, sizeof(regs));
+	regs.rflags = 2;
+	regs.rip = READ_LOOP_GPA;
+	regs.rsi = BO_GPA;
+	regs.rbx = BO_GPA;
+	regs.rdi = BO_GPA + r->size;
+	regs.rcx = c->bench_passes;
+	if (ioctl(vcpu_fd, KVM_SET_REGS, &regs)) {
+		step_err(r->lbl, "KVM_SET_REGS", errno);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		rc = ioctl(vcpu_fd, KVM_RUN, 0);
+	} while ((rc && (errno == EINTR || errno == EAGAIN)) ||
+		 (!rc && run->exit_reason == KVM_EXIT_INTR));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (rc || run->exit_reason != KVM_EXIT_HLT) {
+		char ex[96];
+
+		describe_exit(run, ex, sizeof(ex));
+		snprintf(r->read_why, sizeof(r->read_why), "KVM_RUN %s (%s)",
+			 rc ? strerror(errno) : "ok", ex);
+		return -1;
+	}
+	r->read_secs = (double)(t1.tv_sec - t0.tv_sec) +
+		       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return 0;
+}
+
 static int run_bo(struct ctx *c, struct bo_result *r)
 {
 	struct drm_mode_create_dumb creq;
@@ -695,7 +854,28 @@ static int run_bo(struct ctx *c, struct bo_result *r)
 	memset(&mreq, 0, sizeof(mreq));
 	memset(&dreq, 0, sizeof(dreq));
 
-	if (c->anon) {
+	if (c->thp) {
+		const size_t huge = 2UL << 20;
+		unsigned char *raw, *al;
+
+		r->size = r->req_size;
+		raw = mmap(NULL, r->size + huge, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (raw == MAP_FAILED) {
+			step_err(r->lbl, "mmap(anonymous)", errno);
+			goto out;
+		}
+		al = (unsigned char *)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
+		if (al > raw)
+			munmap(raw, al - raw);
+		if (al + r->size < raw + r->size + huge)
+			munmap(al + r->size, raw + r->size + huge - (al + r->size));
+		bo = al;
+		if (madvise(bo, r->size, MADV_HUGEPAGE)) {
+			step_err(r->lbl, "madvise(MADV_HUGEPAGE)", errno);
+			goto out;
+		}
+	} else if (c->anon) {
 		r->size = r->req_size;
 		memfd = memfd_create(PROC_NAME, MFD_CLOEXEC);
 		if (memfd < 0) {
@@ -793,6 +973,8 @@ static int run_bo(struct ctx *c, struct bo_result *r)
 	}
 	if (!guest_loop(vcpu_fd, run, r))
 		ran = true;
+	if (ran && c->bench_passes && bench_bo(c, vm_fd, vcpu_fd, run, r))
+		ran = false;
 	if (c->holes && tails_op(bo, r->npages, memfd)) {
 		step_err(r->lbl, "mmap(tail pages back)", errno);
 		ran = false;	/* cannot look at the pages */
@@ -989,6 +1171,35 @@ static void print_result_line(const struct bo_result *r)
 	printf("\n");
 }
 
+/*
+ * BENCH size=B kind=bo|anon|anon-thp pages_2m=N pages_4k=N share_2m=PCT pf_taken=N
+ * pf_fixed=N passes=N seconds=S mpages_per_s=X (or read=n/a why=...)
+ */
+static void print_bench_line(const struct bo_result *r, const char *kind,
+			     unsigned int passes)
+{
+	unsigned long long huge;
+
+	if (!r->benched) {
+		printf("BENCH size=%llu kind=%s setup_error=1\n", r->req_size,
+		       kind);
+		return;
+	}
+	/* slot 0 (64 KiB) never takes a 2 MiB mapping: all of them are the BO's */
+	huge = r->pages_2m * (2ULL << 20);
+	if (huge > r->size)
+		huge = r->size;
+	printf("BENCH size=%llu kind=%s pages_2m=%llu pages_4k=%llu share_2m=%.1f pf_taken=%llu pf_fixed=%llu passes=%u",
+	       r->size, kind, r->pages_2m, r->pages_4k,
+	       100.0 * (double)huge / (double)r->size, r->pf_taken,
+	       r->pf_fixed, passes);
+	if (r->read_secs >= 0)
+		printf(" seconds=%.3f mpages_per_s=%.3f\n", r->read_secs,
+		       (double)r->npages * passes / r->read_secs / 1e6);
+	else
+		printf(" read=n/a why=\"%s\"\n", r->read_why);
+}
+
 static void read_param(const char *path, char *buf, size_t len)
 {
 	ssize_t n;
@@ -1067,6 +1278,8 @@ enum {
 	OPT_SELFTEST_HEADS = 256,
 	OPT_ANON,
 	OPT_ANON_HOLES,
+	OPT_ANON_THP,
+	OPT_BENCH,
 };
 
 int main(int argc, char **argv)
@@ -1079,6 +1292,8 @@ int main(int argc, char **argv)
 		{ "anon", no_argument, NULL, OPT_ANON },
 		{ "anon-holes", no_argument, NULL, OPT_ANON_HOLES },
 		{ "selftest-heads", no_argument, NULL, OPT_SELFTEST_HEADS },
+		{ "anon-thp", no_argument, NULL, OPT_ANON_THP },
+		{ "bench", required_argument, NULL, OPT_BENCH },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long long sizes[MAX_SIZES];
@@ -1131,6 +1346,10 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case OPT_ANON_THP:
+			c.thp = true;
+			c.anon = true;
+			break;
 		case OPT_ANON_HOLES:
 			c.holes = true;
 			/* fall through */
@@ -1140,6 +1359,19 @@ int main(int argc, char **argv)
 		case OPT_SELFTEST_HEADS:
 			selftest = true;
 			break;
+		case OPT_BENCH: {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || !n || n > 1000000) {
+				fprintf(stderr, PROC_NAME ": --bench takes a pass count, 1 .. 1000000\n");
+				return 2;
+			}
+			c.bench_passes = (unsigned int)n;
+			break;
+		}
 		default:
 			usage(stderr);
 			return 2;
@@ -1174,7 +1406,7 @@ int main(int argc, char **argv)
 		}
 	} else {
 		snprintf(drmver, sizeof(drmver), "none (%s control run)",
-			 c.holes ? "--anon-holes" : "--anon");
+			 c.thp ? "--anon-thp" : c.holes ? "--anon-holes" : "--anon");
 	}
 
 	c.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -1211,6 +1443,8 @@ int main(int argc, char **argv)
 	}
 	memcpy((unsigned char *)c.slot0 + CODE_GPA, guest_code,
 	       sizeof(guest_code));
+	memcpy((unsigned char *)c.slot0 + READ_LOOP_GPA, read_loop,
+	       sizeof(read_loop));
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = wd_handler;
@@ -1264,6 +1498,9 @@ int main(int argc, char **argv)
 	if (json)
 		for (i = 0; i < nsizes; i++)
 			print_result_line(&res[i]);
+	for (i = 0; i < nsizes && c.bench_passes; i++)
+		print_bench_line(&res[i], c.thp ? "anon-thp" : c.anon ? "anon" : "bo",
+				 c.bench_passes);
 	if (expect != EXPECT_NONE)
 		for (i = 0; i < nsizes; i++)
 			mism += check_expect(&res[i], expect);
