@@ -53,11 +53,16 @@ res=$(cd "$res" && pwd)
 
 start=$(date +%s.%N)
 # -no-reboot turns the guest's reboot (and a panic, with panic=-1) into
-# QEMU's exit; timeout covers a hung guest.
-qrc=0
-timeout -k 10 "$tmo" qemu-system-x86_64 \
+# QEMU's exit. A guest still running after $tmo seconds is described from
+# the host through QEMU's monitor (scripts/vm-hangdump.py: where each vCPU
+# is, in kernel symbols; a guest whose kernel is stuck cannot tell) and
+# then stopped; timeout(1) is the backstop. The monitor socket lives in
+# /tmp, as a unix socket path must be short.
+qrc=0 timed_out=0
+mon=$(mktemp -u /tmp/ttmkvm-mon.XXXXXX)
+timeout -k 10 "$((tmo + 60))" qemu-system-x86_64 \
 	-accel tcg -cpu max -smp 2 -m 3G -nodefaults -no-reboot \
-	-display none -monitor none -vga none \
+	-display none -monitor "unix:$mon,server,nowait" -vga none \
 	$display \
 	-serial "file:$res/console.log" \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
@@ -66,14 +71,27 @@ timeout -k 10 "$tmo" qemu-system-x86_64 \
 	-device virtio-9p-pci,fsdev=res,mount_tag=results \
 	-kernel "$img" \
 	-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000 ro init=$TOP/scripts/guest/init.sh panic=-1 loglevel=7 TTMKVM_RES=$res$params" \
-	</dev/null >"$res/qemu.log" 2>&1 || qrc=$?
+	</dev/null >"$res/qemu.log" 2>&1 &
+qpid=$!
+deadline=$(($(date +%s) + tmo))
+while kill -0 "$qpid" 2>/dev/null && [ "$(date +%s)" -lt $deadline ]; do
+	sleep 0.2
+done
+if kill -0 "$qpid" 2>/dev/null; then
+	timed_out=1
+	"$TOP/scripts/vm-hangdump.py" "$mon" "$kb/System.map" >"$res/hang.txt" 2>&1 || true
+	kill "$qpid" 2>/dev/null
+fi
+wait "$qpid" || qrc=$?
+rm -f "$mon"
 secs=$(echo "$(date +%s.%N) - $start" | bc)
 printf '%.1f\n' "$secs" >"$res/seconds"
 
 rc=0
 if [ ! -f "$res/status" ]; then
-	if [ $qrc = 124 ] || [ $qrc = 137 ]; then
-		log "VM timed out after ${tmo}s ($res)"
+	if [ $timed_out = 1 ] || [ $qrc = 124 ] || [ $qrc = 137 ]; then
+		log "VM timed out after ${tmo}s ($res); where its vCPUs were:"
+		sed 's/^/  /' "$res/hang.txt" >&2 2>/dev/null || true
 	else
 		log "VM ended without a result (qemu status $qrc; $res/console.log):"
 		tail -5 "$res/console.log" >&2

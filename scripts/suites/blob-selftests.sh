@@ -55,13 +55,50 @@ count() {
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 
+# hung PID: where the tasks of a test that did not finish are, twice, 5 s
+# apart, with the KVM statistics of its VMs: whether its vCPUs still exit
+# and fault or run without exits
+hung() {
+	local tk f pass
+	for pass in 1 2; do
+		echo "# hang dump $pass:"
+		for tk in /proc/"$1"/task/*; do
+			echo "#  task ${tk##*/} ($(cat "$tk/comm" 2>/dev/null)): state $(awk '{ print $3 }' "$tk/stat" 2>/dev/null) wchan $(cat "$tk/wchan" 2>/dev/null)"
+			sed 's/^/#    /' "$tk/stack" 2>/dev/null
+		done
+		for f in /sys/kernel/debug/kvm/"$1"-*/{exits,pf_taken,pf_fixed,pf_spurious,halt_exits,signal_exits}; do
+			[ -f "$f" ] && echo "#  ${f#/sys/kernel/debug/kvm/} $(cat "$f")"
+		done
+		[ $pass = 2 ] || sleep 5
+	done
+}
+
 # run NAME ARGS...: run a test, its output in $TMPDIR/NAME.out and shown;
-# sets rc to its exit status
+# sets rc to its exit status. A test still running after TEST_TIMEOUT
+# seconds is described (hung) and killed, so that the suite reports it
+# instead of the VM timing out.
+TEST_TIMEOUT=300
 run() {
-	local t=$1
+	local t=$1 tpid s=0
 	shift
 	echo "# $t $*"
-	"$bin/$t" "$@" >"$TMPDIR/$t.out" 2>&1
+	"$bin/$t" "$@" >"$TMPDIR/$t.out" 2>&1 &
+	tpid=$!
+	while kill -0 "$tpid" 2>/dev/null && [ $s -lt $TEST_TIMEOUT ]; do
+		sleep 1
+		s=$((s + 1))
+	done
+	if kill -0 "$tpid" 2>/dev/null; then
+		cat "$TMPDIR/$t.out"
+		echo "# $t did not finish in $TEST_TIMEOUT s:"
+		hung "$tpid"
+		{ kill -9 "$tpid"; wait "$tpid"; } 2>/dev/null
+		echo "not ok - $t: did not finish in $TEST_TIMEOUT s (killed)"
+		rc=1
+		echo "not ok - $t: did not finish in $TEST_TIMEOUT s (killed)" >>"$TMPDIR/$t.out"
+		return
+	fi
+	wait "$tpid"
 	rc=$?
 	cat "$TMPDIR/$t.out"
 }
