@@ -59,16 +59,20 @@ count() {
 # apart, with the KVM statistics of its VMs: whether its vCPUs still exit
 # and fault or run without exits
 hung() {
-	local tk f pass
+	local tk f v pass
 	for pass in 1 2; do
 		echo "# hang dump $pass:"
 		for tk in /proc/"$1"/task/*; do
 			echo "#  task ${tk##*/} ($(cat "$tk/comm" 2>/dev/null)): state $(awk '{ print $3 }' "$tk/stat" 2>/dev/null) wchan $(cat "$tk/wchan" 2>/dev/null)"
 			sed 's/^/#    /' "$tk/stack" 2>/dev/null
 		done
-		for f in /sys/kernel/debug/kvm/"$1"-*/{exits,pf_taken,pf_fixed,pf_spurious,halt_exits,signal_exits}; do
-			[ -f "$f" ] && echo "#  ${f#/sys/kernel/debug/kvm/} $(cat "$f")"
-		done
+		# every nonzero counter of its VMs (vCPU counters summed)
+		for f in /sys/kernel/debug/kvm/"$1"-*/*; do
+			[ -f "$f" ] || continue
+			v=$(cat "$f" 2>/dev/null) || continue
+			case $v in '' | 0) continue ;; esac
+			echo "#  ${f#/sys/kernel/debug/kvm/} $v"
+		done | paste -sd' ' | fold -w 250 | sed 's/^/# /'
 		[ $pass = 2 ] || sleep 5
 	done
 }
