@@ -18,9 +18,10 @@
 #         KVM page fault); guest fault-in throughput in MiB/s.
 #   blob  A 64 MiB dumb buffer as a KVM memslot (blobmap --bench): the
 #         share of it that KVM maps with 2 MiB entries (pages_2m), the KVM
-#         page faults it took to touch every page, and the guest's read
-#         throughput over it (one load per 4 KiB page, many passes) against
-#         the same over 64 MiB of private anonymous memory with THP.
+#         page faults it took to touch every page (pf_taken, refused ones
+#         too), and the guest's read throughput over it (one load per
+#         4 KiB page, many passes) against the same over 64 MiB of private
+#         anonymous memory with THP.
 #   all   the three above, then one summary table with the targets.
 #
 # Kernels, tools and the expanded tree that are missing are built first.
@@ -164,7 +165,7 @@ report_blob() {
 	$3 == "BENCH" {
 		fields(); k = $1; r = $2; kind = f["kind"]
 		if ("setup_error" in f) { err[k] = 1; next }
-		if (kind == "bo") { add(k "share", f["share_2m"]); add(k "pf", f["pf_fixed"]) }
+		if (kind == "bo") { add(k "share", f["share_2m"]); add(k "pf", f["pf_taken"]) }
 		if ("mpages_per_s" in f) rd[k, kind, r] = f["mpages_per_s"]
 		else if (kind == "bo") why[k] = $0
 		if (r > rounds) rounds = r
