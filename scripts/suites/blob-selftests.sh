@@ -31,6 +31,8 @@
 set -u
 suite=$1 mode=$2 build=${3:-}
 bin=$OUT/build/tests/kvm/x86_64
+# shellcheck source=tasks.sh
+. "$(dirname "$0")/tasks.sh"
 pass=0 fail=0 skip=0
 CHURN_SECONDS=15
 
@@ -59,20 +61,17 @@ count() {
 # apart, with the KVM statistics of its VMs: whether its vCPUs still exit
 # and fault or run without exits
 hung() {
-	local tk f v pass
+	local f v pass
 	for pass in 1 2; do
 		echo "# hang dump $pass:"
-		for tk in /proc/"$1"/task/*; do
-			echo "#  task ${tk##*/} ($(cat "$tk/comm" 2>/dev/null)): state $(awk '{ print $3 }' "$tk/stat" 2>/dev/null) wchan $(cat "$tk/wchan" 2>/dev/null)"
-			sed 's/^/#    /' "$tk/stack" 2>/dev/null
-		done
+		task_dump "$1" "#  "
 		# every nonzero counter of its VMs (vCPU counters summed)
 		for f in /sys/kernel/debug/kvm/"$1"-*/*; do
 			[ -f "$f" ] || continue
 			v=$(cat "$f" 2>/dev/null) || continue
 			case $v in '' | 0) continue ;; esac
 			echo "#  ${f#/sys/kernel/debug/kvm/} $v"
-		done | paste -sd' ' | fold -w 250 | sed 's/^/# /'
+		done | paste -sd' ' | sed '/^$/d' | fold -w 250 | sed 's/^/# /'
 		[ $pass = 2 ] || sleep 5
 	done
 }

@@ -10,6 +10,8 @@
 set -u
 suite=$1 list=$2 filter=${3:-.}
 bin=$OUT/build/tests/kvm
+# shellcheck source=tasks.sh
+. "$(dirname "$0")/tasks.sh"
 mapfile -t tests < <(sed 's/#.*//' "$list" | awk 'NF' | grep -E -- "$filter")
 if [ ${#tests[@]} = 0 ]; then
 	echo "# $suite: no test in $list matches '$filter'"
@@ -20,17 +22,13 @@ fi
 # stuck in the kernel), describe its tasks in $TMPDIR/hung and kill the
 # timeout(1) that waits for it, so that the suite goes on and the VM ends.
 watchdog() {
-	local t p
+	local p
 	sleep "$2"
 	kill -0 "$1" 2>/dev/null || exit 0
 	{
 		echo "$3 did not exit; its tasks:"
 		for p in $(pgrep -f -- "$3"); do
-			for t in /proc/"$p"/task/*; do
-				echo "task ${t##*/}: $(awk '{ print $3 }' "$t/stat" 2>/dev/null)" \
-					"wchan=$(cat "$t/wchan" 2>/dev/null)"
-				sed 's/^/  /' "$t/stack" 2>/dev/null
-			done
+			task_dump "$p" ""
 		done
 	} >"$TMPDIR/hung.tmp" 2>&1
 	mv "$TMPDIR/hung.tmp" "$TMPDIR/hung"
