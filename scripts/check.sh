@@ -20,6 +20,15 @@ t0=$(date +%s)
 "$TOP/scripts/deps.sh"
 runs=$OUT/runs
 mkdir -p "$runs"
+
+# A make check from nothing leaves about 6.5 GiB under out/ (the tree, five
+# kernel builds, the test builds). A disk that fills up halfway breaks a
+# build or a git command with an unrelated message, so say it first.
+have_kib=$(du -sk "$OUT" | cut -f1)
+free_kib=$(df -Pk "$OUT" | awk 'NR == 2 { print $4 }')
+need_kib=$(( 7 * 1024 * 1024 - have_kib ))
+[ "$need_kib" -le "$free_kib" ] ||
+	die "make check needs about $(( need_kib / 1024 / 1024 + 1 )) GiB more under $OUT; $(( free_kib / 1024 / 1024 )) GiB are free there"
 : >"$runs/summary.txt"
 : >"$runs/failures.txt"
 fail=0

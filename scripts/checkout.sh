@@ -13,6 +13,18 @@ variant_topics "$v" >/dev/null
 pgit -C "$KTREE" rev-parse -q --verify "refs/heads/variant/$v" >/dev/null ||
 	die "no variant/$v in $KTREE; run scripts/tree.sh (make tree)"
 d=$OUT/src
+# A copied or moved out/ (a CI that copies the checkout with it, say) still
+# points at the old path: its work tree's .git file names the old
+# out/kernel/.git. Reconnect the two, or start the work tree again.
+if [ -f "$d/.git" ]; then
+	have=$(sed -n 's/^gitdir: //p' "$d/.git")
+	want=$(cd "$KTREE/.git" && pwd -P)/worktrees/
+	if [[ $have != "$want"* ]]; then
+		log "out/src belongs to ${have%/.git/*}, not to $KTREE (out/ was moved); repairing it"
+		pgit -C "$KTREE" worktree repair "$d" >&2 && [[ $(sed -n 's/^gitdir: //p' "$d/.git") == "$want"* ]] ||
+			{ log "repair failed; checking out a new out/src"; rm -rf "$d"; }
+	fi
+fi
 if [ ! -e "$d/.git" ]; then
 	rm -rf "$d"
 	pgit -C "$KTREE" worktree prune

@@ -147,6 +147,15 @@ expect "tree: variant kvm does not contain the drm-ttm patch" \
 expect "tree: variant full contains it" \
 	sh -c "git -C '$kt' show variant/full:mm/a.c | grep -qx 'int b = 1;'"
 
+# a copied or moved checkout (out/ with it) still checks out: out/src is
+# reconnected to the copy's out/kernel, with the old path gone
+expect "checkout: out/src of variant full" "$p/scripts/checkout.sh" full
+cp -a "$p" "$tmp/moved" && mv "$p" "$tmp/gone"
+expect "checkout: out/ moved, the old path gone: out/src is repaired" \
+	sh -c "'$tmp/moved/scripts/checkout.sh' kvm && grep -qx 'int b;' '$tmp/moved/out/src/mm/a.c' &&
+	       grep -q '^gitdir: $tmp/moved/out/kernel/' '$tmp/moved/out/src/.git'"
+mv "$tmp/gone" "$p" && rm -rf "$tmp/moved"
+
 # a patch that does not apply stops the run and is named
 sed -e 's/int b = 1;/int b = 2;/' -e 's/^-int b;/-int x;/' \
 	"$p/drm-ttm/0001-drm-ttm-initialise-b.patch" >"$p/kvm/0001-KVM-broken.patch"
