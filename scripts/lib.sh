@@ -25,10 +25,7 @@ variant_topics() {
 	drm-ttm) echo "drm-ttm" ;;
 	kvm) echo "kvm selftests" ;;
 	full) echo "drm-ttm kvm selftests" ;;
-	# full plus the work in progress of series/wip/huge-pmd (tree.sh),
-	# for benchmarks; the tests expect of it what they expect of full
-	huge) echo "drm-ttm kvm selftests" ;;
-	*) die "unknown variant '$1' (one of: $VARIANTS; huge, the work in progress)" ;;
+	*) die "unknown variant '$1' (one of: $VARIANTS)" ;;
 	esac
 }
 
@@ -113,8 +110,11 @@ lock_src() {
 }
 
 # What the blob scenario must show (SPEC section 3):  blob_expect VARIANT UNSAFE
-#   heads: only the first page of each TTM allocation block maps
-#   all:   every page maps
+#   heads:     only the first page of each TTM allocation block maps
+#   heads-pmd: the heads, and the first 2 MiB of every block of order >= 9,
+#              which 6.12's KVM maps through the drm-ttm topic's PMDs
+#   strict:    heads only, the rest refused with KVM_EXIT_MEMORY_FAULT
+#   all:       every page maps
 # ttm_pages VARIANT: what the pages of a TTM dumb buffer look like
 # (ttmprobe -x): compound with the drm-ttm topic, plain in 6.12.
 ttm_pages() {
@@ -138,7 +138,8 @@ blob_selftest_mode() {
 
 blob_expect() {
 	case "$1:$2" in
-	base:*|drm-ttm:*) echo heads ;;
+	base:*) echo heads ;;
+	drm-ttm:*) echo heads-pmd ;;
 	kvm:0) echo strict ;;
 	kvm:1|full:*) echo all ;;
 	*) die "blob_expect: unknown '$1' '$2'" ;;
@@ -150,7 +151,7 @@ blob_expect() {
 # (scripts/suites/igt.sh); every other subtest must succeed.
 igt_expect() {
 	case "$(blob_expect "$1" "$2")" in
-	heads)	# 6.12's KVM: tails refused with a bare EFAULT
+	heads | heads-pmd) # 6.12's KVM: tails refused with a bare EFAULT
 		echo "bo_kvm_passthrough guest-access FAIL"
 		echo "bo_kvm_passthrough refusal-report FAIL" ;;
 	strict)	# the kvm topic alone: refused, with KVM_EXIT_MEMORY_FAULT

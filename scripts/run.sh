@@ -157,7 +157,7 @@ for suite in "$@"; do
 	blob-selftests)
 		"$TOP/scripts/vm.sh" -k "$kb" -t 900 -r "$res" -a "$params" -- \
 			"$TOP/scripts/suites/blob-selftests.sh" "$suite" "$(blob_selftest_mode "$v")" \
-			"$v$debug" || vrc=$?
+			"$v$debug" "$(ttm_pages "$v")" || vrc=$?
 		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
 		;;
 	igt)

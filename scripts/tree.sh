@@ -8,7 +8,6 @@
 #   branch topic/<t>         stacked topic branches in series order: edit these
 #   tag applied/<t>          where topic/<t> was when last applied/exported
 #   branch variant/<v>       what each kernel variant is built from
-#   branch variant/huge      full plus series/wip/huge-pmd (benchmarks only)
 #
 # Refuses to touch a tree that has uncommitted changes, or topic branches
 # holding commits that `make export` has not written out (FORCE=1 overrides).
@@ -100,19 +99,6 @@ for v in drm-ttm kvm; do
 	apply_topics base "variant/$v" $(variant_topics "$v")
 done
 g branch -q -f variant/full series
-# Not a variant of make check: full plus the work in progress of
-# series/wip/huge-pmd, for `make bench VARIANT=huge`. If those patches no
-# longer apply, only that variant is missing.
-g checkout -q -f -B variant/huge series
-if g am -q --committer-date-is-author-date --no-3way "$TOP"/series/wip/huge-pmd/*.patch >"$OUT/am.log" 2>&1; then
-	log "variant/huge: series/wip/huge-pmd applied"
-else
-	sed 's/^/  /' "$OUT/am.log" >&2
-	g am --abort >/dev/null 2>&1 || true
-	g checkout -q -f series
-	g branch -q -D variant/huge
-	log "warning: series/wip/huge-pmd does not apply on the series; no variant/huge"
-fi
 g checkout -q topic/selftests
 g branch -q -D series
 

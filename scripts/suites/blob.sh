@@ -4,7 +4,9 @@
 # dumb buffers of /dev/dri/card0 as KVM memslots, a guest reads and writes
 # every page, and the result is compared with what the SPEC predicts for
 # this kernel (EXPECT: heads = only the first page of each TTM block maps,
-# the others fail with EFAULT as in 6.12; strict = the same, but the others
+# the others fail with EFAULT as in 6.12; heads-pmd = the same, plus the
+# first 2 MiB of each block of order >= 9, which 6.12's KVM maps through
+# the drm-ttm topic's PMDs; strict = the same, but the others
 # fail with KVM_EXIT_MEMORY_FAULT and the kernel log names
 # kvm.allow_unsafe_mappings exactly once; all = every page maps). Then ttmprobe looks at the pages TTM gave dumb
 # buffers of the same sizes in /proc/kpageflags (PAGES: compound = every

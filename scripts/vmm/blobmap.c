@@ -19,6 +19,12 @@
  *           others fail with EFAULT and KVM_EXIT_MEMORY_FAULT for exactly
  *           that page (gpa, size 4096, flags 0): KVM refuses
  *           non-refcounted struct pages,
+ *   heads-pmd: the heads, and every page of the first 2 MiB of each block
+ *           of order >= 9; the others fail as with "heads" (6.12's KVM
+ *           over the drm-ttm topic's 2 MiB mappings: a fault on a block
+ *           head refcounts the folio and maps the host's PMD, the whole
+ *           first 2 MiB, with one 2 MiB entry; a block's further PMDs
+ *           start at a tail page and are refused),
  *   all:    every page maps and verifies.
  *
  * --anon replaces the BOs by memfd memory as a control run (expect "all");
@@ -143,6 +149,7 @@ enum pg_state {
 enum expect {
 	EXPECT_NONE,
 	EXPECT_HEADS,
+	EXPECT_HEADS_PMD,
 	EXPECT_STRICT,
 	EXPECT_ALL,
 };
@@ -150,6 +157,7 @@ enum expect {
 static const char *const expect_names[] = {
 	[EXPECT_NONE] = "none",
 	[EXPECT_HEADS] = "heads",
+	[EXPECT_HEADS_PMD] = "heads-pmd",
 	[EXPECT_STRICT] = "strict",
 	[EXPECT_ALL] = "all",
 };
@@ -218,7 +226,7 @@ static int wd_arm(bool on)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROC_NAME " [-d DEV] [-s SIZE]... [-j] [-x heads|strict|all]\n"
+		"usage: " PROC_NAME " [-d DEV] [-s SIZE]... [-j] [-x heads|heads-pmd|strict|all]\n"
 		"               [--anon | --anon-holes | --anon-thp] [--bench PASSES]\n"
 		"  -d DEV       DRM device (default /dev/dri/card0)\n"
 		"  -s SIZE      BO size, suffix K or M allowed, rounded up to 4K;\n"
@@ -226,6 +234,8 @@ static void usage(FILE *f)
 		"  -j           also print one RESULT line per BO\n"
 		"  -x heads     expect exactly the first page of each TTM block to map,\n"
 		"               the others to fail with EFAULT, exit_reason 0 (6.12)\n"
+		"  -x heads-pmd the same, but the first 2 MiB of each block of order\n"
+		"               >= 9 maps whole (6.12 KVM over TTM's 2 MiB mappings)\n"
 		"  -x strict    the same, but the others fail with EFAULT and\n"
 		"               KVM_EXIT_MEMORY_FAULT for that page (the kvm topic)\n"
 		"  -x all       expect every page to map and verify\n"
@@ -330,6 +340,28 @@ static const char *exit_name(__u32 r)
 	case KVM_EXIT_MEMORY_FAULT:	return "KVM_EXIT_MEMORY_FAULT";
 	}
 	return "unnamed";
+}
+
+/*
+ * Extend the heads marked in is_head to the first 2 MiB of each block of
+ * order >= 9: the pages that 6.12's KVM maps through the host's PMD when
+ * the guest touches the block head first.
+ */
+static void ttm_block_first_pmds(size_t npages, unsigned char *is_head)
+{
+	size_t idx, remaining = npages, j;
+
+	for (idx = 0; remaining; ) {
+		unsigned int order = fls_sz(remaining) - 1;
+
+		if (order > TTM_MAX_ORDER)
+			order = TTM_MAX_ORDER;
+		if (order >= 9)
+			for (j = 0; j < 512; j++)
+				is_head[idx + j] = 1;
+		idx += (size_t)1 << order;
+		remaining -= (size_t)1 << order;
+	}
 }
 
 /* Describe an unexpected (successful) KVM_RUN exit into buf. */
@@ -1050,7 +1082,7 @@ static size_t check_expect(const struct bo_result *r, enum expect e)
 		       r->req_size);
 		return 1;
 	}
-	if (e == EXPECT_HEADS || e == EXPECT_STRICT) {
+	if (e != EXPECT_ALL) {
 		heads = calloc(r->npages, 1);
 		if (!heads) {
 			printf("MISMATCH size=%llu: out of memory for check\n",
@@ -1058,6 +1090,8 @@ static size_t check_expect(const struct bo_result *r, enum expect e)
 			return 1;
 		}
 		ttm_block_heads(r->npages, heads);
+		if (e == EXPECT_HEADS_PMD)
+			ttm_block_first_pmds(r->npages, heads);
 	}
 	for (i = 0; i < r->npages; i++) {
 		const struct page_res *p = &r->pg[i];
@@ -1334,12 +1368,14 @@ int main(int argc, char **argv)
 		case 'x':
 			if (!strcmp(optarg, "heads")) {
 				expect = EXPECT_HEADS;
+			} else if (!strcmp(optarg, "heads-pmd")) {
+				expect = EXPECT_HEADS_PMD;
 			} else if (!strcmp(optarg, "strict")) {
 				expect = EXPECT_STRICT;
 			} else if (!strcmp(optarg, "all")) {
 				expect = EXPECT_ALL;
 			} else {
-				fprintf(stderr, PROC_NAME ": -x takes 'heads', 'strict' or 'all'\n");
+				fprintf(stderr, PROC_NAME ": -x takes 'heads', 'heads-pmd', 'strict' or 'all'\n");
 				return 2;
 			}
 			break;
