@@ -301,9 +301,13 @@ static unsigned int fls_sz(size_t x)
 /*
  * TTM's pool allocates a BO of npages pages greedily in blocks of order
  * min(MAX_PAGE_ORDER, __fls(remaining)).  Mark the first page of each
- * block in is_head (may be NULL) and return the number of blocks.
+ * block in is_head (may be NULL) and return the number of blocks. With
+ * first_pmd, mark the whole first 2 MiB of each block of order >= 9: the
+ * pages 6.12's KVM maps through the host's PMD when the guest touches the
+ * block head first (-x heads-pmd).
  */
-static size_t ttm_block_heads(size_t npages, unsigned char *is_head)
+static size_t ttm_block_heads_pmd(size_t npages, unsigned char *is_head,
+				  bool first_pmd)
 {
 	size_t idx = 0, remaining = npages, nblocks = 0;
 
@@ -313,12 +317,18 @@ static size_t ttm_block_heads(size_t npages, unsigned char *is_head)
 		if (order > TTM_MAX_ORDER)
 			order = TTM_MAX_ORDER;
 		if (is_head)
-			is_head[idx] = 1;
+			memset(is_head + idx, 1,
+			       first_pmd && order >= 9 ? 512 : 1);
 		nblocks++;
 		idx += (size_t)1 << order;
 		remaining -= (size_t)1 << order;
 	}
 	return nblocks;
+}
+
+static size_t ttm_block_heads(size_t npages, unsigned char *is_head)
+{
+	return ttm_block_heads_pmd(npages, is_head, false);
 }
 
 static const char *exit_name(__u32 r)
@@ -340,28 +350,6 @@ static const char *exit_name(__u32 r)
 	case KVM_EXIT_MEMORY_FAULT:	return "KVM_EXIT_MEMORY_FAULT";
 	}
 	return "unnamed";
-}
-
-/*
- * Extend the heads marked in is_head to the first 2 MiB of each block of
- * order >= 9: the pages that 6.12's KVM maps through the host's PMD when
- * the guest touches the block head first.
- */
-static void ttm_block_first_pmds(size_t npages, unsigned char *is_head)
-{
-	size_t idx, remaining = npages, j;
-
-	for (idx = 0; remaining; ) {
-		unsigned int order = fls_sz(remaining) - 1;
-
-		if (order > TTM_MAX_ORDER)
-			order = TTM_MAX_ORDER;
-		if (order >= 9)
-			for (j = 0; j < 512; j++)
-				is_head[idx + j] = 1;
-		idx += (size_t)1 << order;
-		remaining -= (size_t)1 << order;
-	}
 }
 
 /* Describe an unexpected (successful) KVM_RUN exit into buf. */
@@ -1089,9 +1077,7 @@ static size_t check_expect(const struct bo_result *r, enum expect e)
 			       r->size);
 			return 1;
 		}
-		ttm_block_heads(r->npages, heads);
-		if (e == EXPECT_HEADS_PMD)
-			ttm_block_first_pmds(r->npages, heads);
+		ttm_block_heads_pmd(r->npages, heads, e == EXPECT_HEADS_PMD);
 	}
 	for (i = 0; i < r->npages; i++) {
 		const struct page_res *p = &r->pg[i];
