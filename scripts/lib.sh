@@ -31,6 +31,9 @@ variant_topics() {
 
 log() { printf '[%s] %s\n' "${0##*/}" "$*" >&2; }
 die() { printf '[%s] error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+# first_line TEXT: its first line, without a pipe ("echo | head -1" can
+# fail by SIGPIPE under pipefail when TEXT is long)
+first_line() { printf '%s\n' "${1%%$'\n'*}"; }
 
 # Git with a fixed identity and no influence from the user's config, so
 # that commits and exported patches are reproducible.

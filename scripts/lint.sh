@@ -66,7 +66,7 @@ series_commits() {
 }
 
 check_checkpatch() {
-	local t p ign out
+	local t p ign out first
 	for t in $TOPICS; do
 		for p in $(topic_patches "$t"); do
 			ign=$(patch_notes "$TOP/$p" |
@@ -78,8 +78,11 @@ check_checkpatch() {
 			if [ -z "$out" ]; then
 				report checkpatch "$p" ok
 			else
-				report checkpatch "$p" "$(echo "$out" | grep -m1 -E '^(ERROR|WARNING|CHECK)' ||
-					echo "$out" | head -1)"
+				# the first finding, else the first line (here-strings:
+				# an early-exiting grep in a pipe fails it by SIGPIPE
+				# under pipefail, and "||" then ran a second command)
+				first=$(grep -m1 -E '^(ERROR|WARNING|CHECK)' <<<"$out" || true)
+				report checkpatch "$p" "${first:-$(first_line "$out")}"
 			fi
 		done
 	done
@@ -153,7 +156,7 @@ check_prefixes() {
 		   ! kmake -j"$(nproc)" W=1 "${targets[@]}" >"$b/build.log" 2>&1; then
 			r="build failed: $(grep -m1 -E 'error' "$b/build.log")"
 		elif new=$(warnings "$b/build.log" | comm -23 - "$b/base.warnings") && [ -n "$new" ]; then
-			r="new warning: $(echo "$new" | head -1)"
+			r="new warning: $(first_line "$new")"
 		elif printf '%s\n' "${files[@]}" | grep -q '^tools/testing/selftests/kvm/' &&
 		     ! selftests_build "$b/selftests.log"; then
 			r="KVM selftests: $(grep -m1 -E 'warning:|error' "$b/selftests.log")"
@@ -244,7 +247,7 @@ check_kdoc() {
 		tip_w=$(pgit -C "$KTREE" show "$tip:$f" | kdoc_warnings "$f")
 		new=$(comm -13 <(echo "$base_w") <(echo "$tip_w") | grep -v '^$' || true)
 		if [ -n "$new" ]; then
-			report kdoc "$f" "$(echo "$new" | head -1)"
+			report kdoc "$f" "$(first_line "$new")"
 		else
 			report kdoc "$f" ok
 		fi
@@ -271,7 +274,7 @@ check_sparse() {
 	pgit -C "$OUT/src" checkout -q --detach base
 	new=$(comm -13 <(warnings "$b/sparse-base.log") <(warnings "$b/sparse-tip.log"))
 	if [ -n "$new" ]; then
-		report sparse "${targets[*]}" "new warning: $(echo "$new" | head -1)"
+		report sparse "${targets[*]}" "new warning: $(first_line "$new")"
 	else
 		report sparse "${targets[*]} ($(warnings "$b/sparse-tip.log" | wc -l) as on base)" ok
 	fi
@@ -301,7 +304,7 @@ check_rst() {
 		sphinx_warnings "$OUT/src" "$d" "$OUT/build/docs-tip" >"$OUT/build/docs-tip.w"
 		new=$(comm -13 "$OUT/build/docs-base.w" "$OUT/build/docs-tip.w")
 		if [ -n "$new" ]; then
-			report rst "Documentation/$d (htmldocs)" "new: $(echo "$new" | head -1)"
+			report rst "Documentation/$d (htmldocs)" "new: $(first_line "$new")"
 		else
 			report rst "Documentation/$d (htmldocs, $(wc -l <"$OUT/build/docs-tip.w") as on base)" ok
 		fi
@@ -317,7 +320,7 @@ check_rst() {
 		PY
 		)
 		if [ -n "$out" ]; then
-			report rst "${f#"$TOP"/}" "$(echo "$out" | head -1)"
+			report rst "${f#"$TOP"/}" "$(first_line "$out")"
 		else
 			report rst "${f#"$TOP"/}" ok
 		fi

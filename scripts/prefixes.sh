@@ -58,7 +58,7 @@ for t in "${topics[@]}"; do
 			fi
 			cp=$(cd "$KTREE" && pgit format-patch --stdout -1 "$c" |
 				./scripts/checkpatch.pl --strict -q - 2>&1 | tail -4 || true)
-			[ -z "$cp" ] || r="checkpatch: $(echo "$cp" | head -1)"
+			[ -z "$cp" ] || r="checkpatch: $(first_line "$cp")"
 			if [ "$r" = ok ] && ! "$TOP/scripts/vm.sh" -k "$b" -N -t 180 \
 				-r "$OUT/runs/prefix/$t-$n" -- true >/dev/null 2>&1; then
 				r="boot failed: see $OUT/runs/prefix/$t-$n"

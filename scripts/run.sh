@@ -121,7 +121,7 @@ failed() {
 				sed 's/^/  console: /' || true
 			;;
 		esac
-	} | cut -c1-240 | head -24 | while IFS= read -r line; do
+	} | cut -c1-240 | awk 'NR <= 24' | while IFS= read -r line; do
 		printf '%-14s %-16s %-14s %s\n' "$v$debug" "$tag" "$suite" "$line"
 	done >>"$runs/failures.txt"
 }
