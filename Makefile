@@ -6,6 +6,11 @@ FLAVOUR ?= tdp
 UNSAFE ?= 0
 DEBUG ?= 0
 BENCH ?= all
+# GNU make predefines LINT as "lint" (its implicit rules for lint
+# libraries); "make lint" alone must run every check.
+ifeq ($(origin LINT),default)
+LINT :=
+endif
 run_flags = -f $(FLAVOUR) -u $(UNSAFE) $(if $(filter 1,$(DEBUG)),-d)
 
 .PHONY: all demo check check-full lint prefixes series igt-patch deps tree export build tests kunit selftests blob blob-selftests igt warn bench clean distclean
