@@ -92,6 +92,29 @@ hung() {
 		done | paste -sd' ' | sed '/^$/d' | fold -w 250 | sed 's/^/# /'
 		[ $pass = 2 ] || sleep 5
 	done
+	kvm_trace
+}
+
+# kvm_trace: one second of the KVM trace events of the whole guest kernel,
+# counted by event and exit reason, and the last lines (what a vCPU that
+# exits without faulting is doing)
+kvm_trace() {
+	local t=/sys/kernel/tracing
+	[ -d $t/events ] || mount -t tracefs nodev $t 2>/dev/null
+	[ -d $t/events/kvm ] || { echo "# no KVM trace events"; return; }
+	echo 1024 >$t/buffer_size_kb
+	echo >$t/trace
+	echo 1 >$t/events/kvm/enable
+	echo 1 >$t/events/kvmmmu/enable 2>/dev/null
+	sleep 1
+	echo 0 >$t/events/kvm/enable
+	echo 0 >$t/events/kvmmmu/enable 2>/dev/null
+	echo "# KVM events in 1 s (count, event, vCPU and exit reason):"
+	grep -v '^#' $t/trace | awk '{ r = ""; if ($5 == "kvm_exit:") r = "vcpu " $7 " " $9
+		c[$5 " " r]++ } END { for (k in c) print c[k], k }' | sort -rn | head -20 | sed 's/^/#   /'
+	echo "# the last 30:"
+	grep -v '^#' $t/trace | tail -30 | cut -c1-200 | sed 's/^/#   /'
+	echo >$t/trace
 }
 
 # run NAME ARGS...: run a test, its output in $TMPDIR/NAME.out and shown;
