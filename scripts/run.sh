@@ -104,7 +104,7 @@ failed() {
 				where = last = "" }
 			     /^ok / { where = last = "" }' "$res/output.log" ;;
 		blob) grep -h '^MISMATCH' "$res/$suite.out" 2>/dev/null || true ;;
-		blob-selftests) grep -E '^(not ok|MISMATCH)' "$res/output.log" || true ;;
+		blob-selftests) grep -E '^(FAIL|MISMATCH)' "$res/output.log" || true ;;
 		igt) grep -E '^not ok' "$res/output.log" || true ;;
 		esac
 		case $vrc in

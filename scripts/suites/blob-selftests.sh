@@ -177,12 +177,21 @@ run() {
 # must_pass_out NAME: the test that run NAME ran must pass all its KTAP
 # cases; 4 is KSFT_SKIP; a failure without a "not ok" line (an
 # assertion) counts as one failure.
+# Each failure it counts is named on a line "FAIL NAME: ..." (make check's
+# list of failed tests shows these and the MISMATCH lines; the tests' own
+# "not ok" lines may be expected failures).
 must_pass_out() {
+	local out=$TMPDIR/$1.out
 	if [ "$rc" = 4 ]; then
 		skip=$((skip + 1))
-	else
-		count "$TMPDIR/$1.out"
-		[ "$rc" = 0 ] || [ "$(grep -c '^not ok ' "$TMPDIR/$1.out")" -gt 0 ] || fail=$((fail + 1))
+		return
+	fi
+	count "$out"
+	grep '^not ok ' "$out" | sed "s/^/FAIL $1: /"
+	if [ "$rc" != 0 ] && ! grep -q '^not ok ' "$out"; then
+		fail=$((fail + 1))
+		echo "FAIL $1: exit status $rc: $(awk '/Test Assertion Failure/ { a = 1 }
+			a && NF { l = $0 } END { sub(/^ +/, "", l); print l }' "$out")"
 	fi
 }
 
@@ -250,6 +259,7 @@ else
 	run pfnmap_kinds_test
 fi
 if [ ! -s "$TMPDIR/pfnmap_kinds_test.out" ]; then
+	echo "FAIL pfnmap_kinds_test: no output (status $rc)"
 	fail=$((fail + 1))
 elif [ "$rc" = 4 ] || [ "$mode" != 6.12 ]; then
 	must_pass_out pfnmap_kinds_test
