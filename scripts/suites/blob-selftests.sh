@@ -95,55 +95,6 @@ hung() {
 	kvm_trace
 }
 
-# kvm_trace: one second of the KVM trace events of the whole guest kernel,
-# counted by event and exit reason, and the last lines (what a vCPU that
-# exits without faulting is doing)
-kvm_trace() {
-	local t=/sys/kernel/tracing
-	[ -d $t/events ] || mount -t tracefs nodev $t 2>/dev/null
-	[ -d $t/events/kvm ] || { echo "# no KVM trace events"; return; }
-	echo 1024 >$t/buffer_size_kb
-	echo >$t/trace
-	echo 1 >$t/events/kvm/enable
-	echo 1 >$t/events/kvmmmu/enable 2>/dev/null
-	sleep 1
-	echo 0 >$t/events/kvm/enable
-	echo 0 >$t/events/kvmmmu/enable 2>/dev/null
-	echo "# KVM events in 1 s (count, event, vCPU and exit reason):"
-	grep -v '^#' $t/trace | awk '{ r = ""; if ($5 == "kvm_exit:") r = "vcpu " $7 " " $9
-		c[$5 " " r]++ } END { for (k in c) print c[k], k }' | sort -rn | head -20 | sed 's/^/#   /'
-	echo "# the last 30:"
-	grep -v '^#' $t/trace | tail -30 | cut -c1-200 | sed 's/^/#   /'
-	echo >$t/trace
-}
-
-# record_kvm on|print|off: record the KVM trace events (not kvmmmu's, which
-# are many) in the trace ring, which keeps the last 2 MiB per CPU; print
-# its last 150 lines of vCPU events; stop and clear it. No trace events:
-# nothing.
-record_kvm() {
-	local t=/sys/kernel/tracing
-	[ -d $t/events ] || mount -t tracefs nodev $t 2>/dev/null
-	[ -d $t/events/kvm ] || return 0
-	case $1 in
-	on)
-		echo 2048 >$t/buffer_size_kb
-		echo >$t/trace
-		echo 1 >$t/events/kvm/enable
-		;;
-	print)
-		# without the host's unmaps, which the test's exit floods
-		echo "# the last KVM events of the guest kernel (mmu notifier unmaps left out):"
-		grep -v -e '^#' -e kvm_unmap_hva_range -e kvm_age_hva -e kvm_test_age_hva $t/trace |
-			tail -150 | cut -c1-200 | sed 's/^/#   /'
-		;;
-	off)
-		echo 0 >$t/events/kvm/enable
-		echo >$t/trace
-		;;
-	esac
-}
-
 # run NAME ARGS...: run a test, its output in $TMPDIR/NAME.out and shown;
 # sets rc to its exit status. A test still running after TEST_TIMEOUT
 # seconds is described (hung) and killed, so that the suite reports it
