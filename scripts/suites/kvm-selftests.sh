@@ -4,7 +4,8 @@
 # each under its own timeout; print KTAP and write SUITE.summary.
 #   kvm-selftests.sh SUITE LIST [FILTER]
 # LIST lines: "<test path under out/build/tests/kvm> <timeout seconds>
-# [skip-on=PARAM] [known=qemu-xsetbv] [arguments...]"; '#' starts a
+# [skip-on=PARAM] [known=qemu-xsetbv|known=deadline@FILE:LINE]
+# [arguments...]"; '#' starts a
 # comment (LIST's header explains the options). FILTER is an extended
 # regex on the line.
 set -u
@@ -76,6 +77,29 @@ xsetbv_ud() {
 	grep -q "Unhandled exception '0x6'" "$TMPDIR/out"
 }
 
+# known=deadline@FILE:LINE (see LIST's header): the one failure it
+# retries is the test's assertion at FILE:LINE, a wait for the other
+# vCPU bounded by guest TSC ticks, i.e. by wall-clock time.
+deadline_missed() {
+	grep -qF -- " $1: " "$TMPDIR/out"
+}
+
+# retryable: whether the failed try in $TMPDIR/out is the one failure
+# that $known allows to run again; sets why.
+retryable() {
+	case $known in
+	qemu-xsetbv)
+		why="hit the XSETBV defect that xsetbvprobe showed (#UD after a VM exit reverted XCR0)"
+		[ "$xsetbv_defect" = yes ] && xsetbv_ud
+		;;
+	deadline@*)
+		why="missed the wall-clock deadline at ${known#deadline@} (the other vCPU made no progress in time)"
+		deadline_missed "${known#deadline@}"
+		;;
+	*) return 1 ;;
+	esac
+}
+
 pass=0 fail=0 skip=0 n=0
 echo "TAP version 13"
 echo "1..${#tests[@]}"
@@ -100,18 +124,19 @@ for line in "${tests[@]}"; do
 	case $known in
 	'') ;;
 	qemu-xsetbv) probe_xsetbv ;;
+	deadline@?*.c:[1-9]*) ;;
 	*) echo "not ok $n $name # unknown option known=$known in $list"; fail=$((fail + 1)); continue ;;
 	esac
 	tmo=${tmo:-120}
 	try=1 note=
 	run_once "$prog" "$tmo" "$args"
-	while [ "$known" = qemu-xsetbv ] && [ "$xsetbv_defect" = yes ] &&
-		[ "$rc" != 0 ] && [ "$rc" != 4 ] && [ ! -s "$TMPDIR/hung" ] &&
-		[ $try -lt 3 ] && xsetbv_ud; do
+	while [ "$rc" != 0 ] && [ "$rc" != 4 ] && [ "$rc" != 124 ] &&
+		[ "$rc" != 137 ] && [ ! -s "$TMPDIR/hung" ] &&
+		[ $try -lt 3 ] && retryable; do
 		sed 's/^/# /' "$TMPDIR/out" | tail -10 | cut -c1-300
-		echo "# try $try of 3 hit the XSETBV defect that xsetbvprobe showed (#UD after a VM exit reverted XCR0); running it again"
+		echo "# try $try of 3 $why; running it again"
 		try=$((try + 1))
-		note=" (try $try of 3; the earlier tries hit the XSETBV defect)"
+		note=" (try $try of 3; the earlier tries ${why%% (*})"
 		run_once "$prog" "$tmo" "$args"
 	done
 	sed 's/^/# /' "$TMPDIR/out" | tail -40 | cut -c1-300

@@ -105,6 +105,18 @@ expect_fail "kvm-selftests: nor when the probe is missing" "calls=1" \
 	sh -c "$(declare -f suite); ks='$ks' here='$here'; suite 'ud_once 10 known=qemu-xsetbv'; echo calls=\$(cat '$ks/ud_once.n'); grep -q 'not ok 1' '$ks/log' && exit 1"
 expect_fail "kvm-selftests: an unknown known= fails" "unknown option known=typo" \
 	sh -c "$(declare -f suite); ks='$ks' here='$here'; suite 'ud_once 10 known=typo'; cat '$ks/log'; grep -q 'not ok 1' '$ks/log' && exit 1"
+# known=deadline@FILE:LINE retries only the assertion at FILE:LINE
+late="==== Test Assertion Failure ====
+  x86_64/late.c:182: (ipis_rcvd != last)"
+fake late_once 1 "$late"; fake late_always 9 "$late"
+expect "kvm-selftests: a missed deadline at the named line is run again and passes" \
+	sh -c "$(declare -f suite calls); ks='$ks' here='$here'; suite 'late_once 10 known=deadline@x86_64/late.c:182' && grep -q 'ok 1 late_once .*try 2 of 3; the earlier tries missed the wall-clock deadline' '$ks/log' && calls late_once 2"
+expect_fail "kvm-selftests: three missed deadlines fail" "not ok 1 late_always # exit=1 .*try 3 of 3" \
+	sh -c "$(declare -f suite); ks='$ks' here='$here'; suite 'late_always 10 known=deadline@x86_64/late.c:182'; cat '$ks/log'; grep -q 'not ok' '$ks/log' && exit 1"
+expect_fail "kvm-selftests: an assertion at another line is not run again" "calls=1" \
+	sh -c "$(declare -f suite); ks='$ks' here='$here'; suite 'late_once 10 known=deadline@x86_64/late.c:18'; echo calls=\$(cat '$ks/late_once.n'); grep -q 'not ok 1' '$ks/log' && exit 1"
+expect_fail "kvm-selftests: known=deadline@ needs FILE.c:LINE" "unknown option known=deadline@late" \
+	sh -c "$(declare -f suite); ks='$ks' here='$here'; suite 'late_once 10 known=deadline@late'; cat '$ks/log'; grep -q 'not ok 1' '$ks/log' && exit 1"
 
 # --- the patch-topic workflow on a synthetic project
 p=$tmp/proj
