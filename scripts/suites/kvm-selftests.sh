@@ -77,15 +77,9 @@ xsetbv_ud() {
 	grep -q "Unhandled exception '0x6'" "$TMPDIR/out"
 }
 
-# known=deadline@FILE:LINE (see LIST's header): the one failure it
-# retries is the test's assertion at FILE:LINE, a wait for the other
-# vCPU bounded by guest TSC ticks, i.e. by wall-clock time.
-deadline_missed() {
-	grep -qF -- " $1: " "$TMPDIR/out"
-}
-
 # retryable: whether the failed try in $TMPDIR/out is the one failure
-# that $known allows to run again; sets why.
+# that $known allows to run again (LIST's header); sets why. For
+# known=deadline@FILE:LINE that is the assertion at FILE:LINE.
 retryable() {
 	case $known in
 	qemu-xsetbv)
@@ -94,7 +88,7 @@ retryable() {
 		;;
 	deadline@*)
 		why="missed the wall-clock deadline at ${known#deadline@} (the other vCPU made no progress in time)"
-		deadline_missed "${known#deadline@}"
+		grep -qF -- " ${known#deadline@}: " "$TMPDIR/out"
 		;;
 	*) return 1 ;;
 	esac
