@@ -227,13 +227,35 @@ must_pass drm_blob_bad_input_test
 pages=(-p plain)
 [ "$mode" = compound ] && pages=()
 must_pass drm_blob_invalidate_test "${pages[@]}"
-# The churn test's rare failures (a vCPU that stalls or ends in a triple
-# fault; Documentation/testing.rst) leave little trace: it runs with the
-# guest kernel's KVM events recorded, and a failure prints the record's end.
-record_kvm on
-run drm_blob_churn_test -d "$CHURN_SECONDS" "${pages[@]}"
-[ "$rc" = 0 ] || record_kvm print
-record_kvm off
+# The churn test runs with the guest kernel's KVM events recorded; a
+# failure prints the record's end. Two failures are QEMU 7.2's nested SVM
+# emulation, not the kernel (Documentation/testing.rst, "Faults of QEMU's
+# nested SVM"): a vCPU that runs the L1 host's code (its RIP in the upper
+# half) and a vCPU shut down while the CPU delivered a reserved-bit #PF on
+# an instruction fetch (exit_int_info 0x80000b0e, error code 0x18). A try
+# that fails with one of them, and only then, runs again, at most 3 tries.
+# qemu_svm_fault: which of the two the last try shows, if any
+qemu_svm_fault() {
+	local out=$TMPDIR/drm_blob_churn_test.out
+	if grep -q 'did not stop within .* in the upper half, not guest code' "$out"; then
+		echo "vCPU runs the L1 host's code"
+	elif grep -q 'unexpected exit SHUTDOWN' "$out" &&
+		grep -q 'kvm_exit: vcpu [0-9]* reason shutdown .* intr_info 0x80000b0e error_code 0x00000018' \
+			/sys/kernel/tracing/trace 2>/dev/null; then
+		echo "triple fault on a reserved-bit #PF the guest's page tables cannot cause"
+	fi
+}
+for try in 1 2 3; do
+	record_kvm on
+	run drm_blob_churn_test -d "$CHURN_SECONDS" "${pages[@]}"
+	[ "$rc" = 0 ] || record_kvm print
+	why=$([ "$rc" = 0 ] || qemu_svm_fault)
+	record_kvm off
+	if [ -z "$why" ] || [ $try = 3 ]; then
+		break
+	fi
+	echo "# retry: drm_blob_churn_test try $try failed with a QEMU nested SVM fault ($why); trying again"
+done
 must_pass_out drm_blob_churn_test
 
 # drm_blob_huge_test -H on 6.12's TTM: the cases that must fail
