@@ -84,7 +84,7 @@ exit %s
 suite() { # list line: run the runner on it; output in $ks/log
 	rm -f "$ks"/*.n
 	printf '%s\n' "$1" >"$ks/list"
-	(cd "$ks" && OUT=$ks TMPDIR=$ks "$here/scripts/suites/kvm-selftests.sh" t "$ks/list") >"$ks/log" 2>&1
+	(cd "$ks" && OUT=$ks TMPDIR=$ks DEADLINE_RETRY_PAUSE=0 "$here/scripts/suites/kvm-selftests.sh" t "$ks/list") >"$ks/log" 2>&1
 }
 calls() { [ "$(cat "$ks/$1.n")" = "$2" ]; }
 fake ud_once 1 "$ud"; fake ud_always 9 "$ud"; fake assert 9 "==== Test Assertion Failure ==== x.c:1: val == expected"
