@@ -240,8 +240,7 @@ qemu_svm_fault() {
 	if grep -q 'did not stop within .* in the upper half, not guest code' "$out"; then
 		echo "vCPU runs the L1 host's code"
 	elif grep -q 'unexpected exit SHUTDOWN' "$out" &&
-		grep -q 'kvm_exit: vcpu [0-9]* reason shutdown .* intr_info 0x80000b0e error_code 0x00000018' \
-			/sys/kernel/tracing/trace 2>/dev/null; then
+		record_kvm has 'kvm_exit: vcpu [0-9]+ reason shutdown .* intr_info 0x80000b0e error_code 0x00000018'; then
 		echo "triple fault on a reserved-bit #PF the guest's page tables cannot cause"
 	fi
 }

@@ -41,13 +41,14 @@ kvm_trace() {
 	echo >$t/trace
 }
 
-# record_kvm on|print|off: record the KVM trace events (not kvmmmu's, which
-# are many) in the trace ring, which keeps the last 2 MiB per CPU; print
-# its last 150 lines of vCPU events; stop and clear it. No trace events:
-# nothing.
+# record_kvm on|print|has ERE|off: record the KVM trace events (not
+# kvmmmu's, which are many) in the trace ring, which keeps the last 2 MiB
+# per CPU; print its last 150 lines of vCPU events; say whether a recorded
+# line matches ERE; stop and clear it. No trace events: nothing (and has
+# fails).
 record_kvm() {
 	local t=/sys/kernel/tracing
-	kvm_events || return 0
+	kvm_events || { [ "$1" != has ]; return; }
 	case $1 in
 	on)
 		echo 2048 >$t/buffer_size_kb
@@ -59,6 +60,9 @@ record_kvm() {
 		echo "# the last KVM events of the guest kernel (mmu notifier unmaps left out):"
 		grep -v -e '^#' -e kvm_unmap_hva_range -e kvm_age_hva -e kvm_test_age_hva $t/trace |
 			tail -150 | cut -c1-200 | sed 's/^/#   /'
+		;;
+	has)
+		grep -qE -- "$2" $t/trace
 		;;
 	off)
 		echo 0 >$t/events/kvm/enable
