@@ -1,6 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # Entry points; the work is done by scripts/. See README.md.
 
+# LINE selects the line (mainline: the posting; 6.12: the backport) for
+# every target. Unset, `make` and `make check` run both lines and every
+# other target the mainline line.
+ifeq ($(origin LINE),undefined)
+BOTH_LINES := mainline 6.12
+else
+BOTH_LINES := $(LINE)
+export LINE
+endif
 VARIANT ?= full
 FLAVOUR ?= tdp
 UNSAFE ?= 0
@@ -13,21 +22,26 @@ LINT :=
 endif
 run_flags = -f $(FLAVOUR) -u $(UNSAFE) $(if $(filter 1,$(DEBUG)),-d)
 
-.PHONY: all demo check check-full lint prefixes series igt-patch deps tree export build tests kunit selftests blob blob-selftests igt warn bench clean distclean
+.PHONY: all demo check check-full pin lint prefixes series igt-patch deps tree export build tests kunit selftests blob blob-selftests igt warn bench clean distclean
 
 all: demo
 
-# The main job: build VARIANT, boot it, run the blob passthrough scenario.
+# The main job: build VARIANT of each line, boot it, run the blob
+# passthrough scenario, print the tables.
 demo:
-	@scripts/demo.sh $(VARIANT) $(UNSAFE)
+	@scripts/demo.sh $(VARIANT) $(UNSAFE) $(BOTH_LINES)
 
 # The whole test suite.
 check:
-	@scripts/check.sh
+	@CHECK_LINES="$(BOTH_LINES)" scripts/check.sh
 
 # Everything: every suite in every MMU flavour and parameter setting (hours).
 check-full:
-	@CHECK_FULL=1 scripts/check.sh
+	@CHECK_LINES="$(BOTH_LINES)" CHECK_FULL=1 scripts/check.sh
+
+# Move the line's pinned base to what Debian serves now (or VERSION=...).
+pin:
+	@scripts/pin-base.sh $(VERSION)
 
 # The maintainers' checks alone (make check runs them too), e.g.
 # make lint LINT="checkpatch kdoc".

@@ -1,32 +1,73 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # The whole test suite (`make check`): harness self-tests, then for each
-# variant in CHECK_VARIANTS: build, TTM KUnit, the curated KVM selftests,
-# the blob passthrough scenario, the WARN detector; then the maintainers'
-# checks of scripts/lint.sh (checkpatch, every prefix builds, cross-arch
-# KVM builds, sparse, kernel-doc, Sphinx) and `make series`. Ends with one plain
-# line "N passed, N failed, N skipped"; exits non-zero if anything failed.
+# line in CHECK_LINES (mainline, 6.12) and each variant in CHECK_VARIANTS:
+# build, TTM KUnit, the curated KVM selftests, the blob passthrough
+# scenario, the WARN detector; then the maintainers' checks of
+# scripts/lint.sh (checkpatch, every prefix builds, cross-arch KVM builds,
+# sparse, kernel-doc, Sphinx) and `make series` of the line. Ends with one
+# plain line "N passed, N failed, N skipped" over both lines; exits
+# non-zero if anything failed.
 #
 # Environment:
+#   CHECK_LINES      lines to test (default: both; `make check LINE=...`
+#                    sets one)
 #   CHECK_VARIANTS   variants to test (default: every variant whose topics
-#                    all have patches, plus base)
+#                    all have patches, plus base, plus full)
 #   CHECK_SUITES     suites per variant (default: check_plan below)
 #   CHECK_FULL=1     every suite, every MMU flavour, both parameter settings
 #   CHECK_LINT=0     leave out the checks of scripts/lint.sh
 #   CHECK_DEBUG=1    add the debug build's run (default with CHECK_FULL=1)
 . "$(dirname "$0")/lib.sh"
 
+# The top run: the checks that do not depend on a line once, then each
+# line in a run of its own (out/LINE/runs/), then one summary of all.
+if [ -z "${CHECK_LINE_RUN:-}" ]; then
+	t0=$(date +%s)
+	"$TOP/scripts/deps.sh"
+	runs=$OUT_ROOT/runs
+	mkdir -p "$runs"
+	: >"$runs/summary.txt"
+	: >"$runs/failures.txt"
+	fail=0
+	lines=${CHECK_LINES:-$LINES}
+	first=1
+	for l in $lines; do
+		CHECK_LINE_RUN=1 CHECK_FIRST_LINE=$first LINE=$l "$0" || fail=1
+		first=0
+		for f in summary failures; do
+			[ -f "$OUT_ROOT/$l/runs/$f.txt" ] || continue
+			sed "s/^/$(printf '%-9s' "$l") /" "$OUT_ROOT/$l/runs/$f.txt" >>"$runs/$f.txt"
+		done
+	done
+	echo
+	echo "==== summary ($(( ($(date +%s) - t0) / 60 )) min; details under out/LINE/runs/) ===="
+	cat "$runs/summary.txt"
+	if [ -s "$runs/failures.txt" ]; then
+		echo "==== failed tests ===="
+		cat "$runs/failures.txt"
+	fi
+	awk '{ for (i = 1; i <= NF; i++) {
+			if ($(i+1) ~ /^passed,/) p += $i
+			if ($(i+1) ~ /^failed,/) f += $i
+			if ($(i+1) ~ /^skipped/) s += $i } }
+		END { printf "%d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0) }' \
+		"$runs/summary.txt" || fail=1
+	exit $fail
+fi
+
 t0=$(date +%s)
-"$TOP/scripts/deps.sh"
 runs=$OUT/runs
 mkdir -p "$runs"
 
-# A make check from nothing leaves about 6.5 GiB under out/ (the tree, five
-# kernel builds, the test builds). A disk that fills up halfway breaks a
-# build or a git command with an unrelated message, so say it first.
+# A line's check from nothing leaves about 7 GiB under out/LINE/ (the
+# tree, the kernel builds, the test builds). A disk that fills up halfway
+# breaks a build or a git command with an unrelated message, so say it
+# first.
+mkdir -p "$OUT"
 have_kib=$(du -sk "$OUT" | cut -f1)
 free_kib=$(df -Pk "$OUT" | awk 'NR == 2 { print $4 }')
-need_kib=$(( 7 * 1024 * 1024 - have_kib ))
+need_kib=$(( 8 * 1024 * 1024 - have_kib ))
 [ "$need_kib" -le "$free_kib" ] ||
 	die "make check needs about $(( need_kib / 1024 / 1024 + 1 )) GiB more under $OUT; $(( free_kib / 1024 / 1024 )) GiB are free there"
 : >"$runs/summary.txt"
@@ -37,8 +78,13 @@ fail=0
 # runs what each topic needs within CI's budget; CHECK_FULL=1 (make
 # check-full) runs every suite in every MMU flavour and both settings of
 # kvm.allow_unsafe_mappings; CHECK_SUITES runs just those suites (TDP MMU,
-# parameter off).
+# parameter off). blob-selftests runs the selftests topic's tests, so a
+# line without that topic leaves it out.
 check_plan() {
+	plan "$1" | if [ -n "$(topic_patches selftests)" ]; then cat; else
+		sed 's/ blob-selftests//'; fi
+}
+plan() {
 	local fl u
 	if [ -n "${CHECK_SUITES:-}" ]; then
 		echo "tdp 0 $CHECK_SUITES"
@@ -49,6 +95,19 @@ check_plan() {
 			done
 		done
 		echo "tdp 0 kunit warn"
+	elif [ "$LINE" = mainline ]; then
+		# 7.2 maps every page at stage 2 in every variant (SPEC section
+		# 5): the base runs the upstream suites with 7.2's expectations
+		case $1 in
+		base) echo "tdp 0 kunit kvm-selftests blob igt warn" ;;
+		drm-ttm) echo "tdp 0 kunit blob blob-selftests igt" ;;
+		kvm) echo "tdp 0 blob blob-selftests igt"
+		     echo "tdp 1 blob blob-selftests igt" ;;
+		full)
+			echo "tdp 0 kunit kvm-selftests blob blob-selftests igt"
+			echo "tdp 1 blob blob-selftests igt"
+			;;
+		esac
 	else
 		case $1 in
 		base) echo "tdp 0 kunit blob blob-selftests igt warn" ;;
@@ -89,25 +148,31 @@ step() { # name command...: a step that is not a suite counts as one test
 	return $rc
 }
 
-step harness "$TOP/scripts/tests/harness.sh" || true
+# the harness's own tests and the IGT posting do not depend on the line
+first=${CHECK_FIRST_LINE:-1}
+[ "$first" = 0 ] || step harness "$TOP/scripts/tests/harness.sh" || true
 
 if ! step tree "$TOP/scripts/tree.sh"; then
 	fail=1
 else
+	# base, full, and each topic variant whose topics all have patches
 	if [ -z "${CHECK_VARIANTS:-}" ]; then
 		CHECK_VARIANTS=base
-		for v in drm-ttm kvm full; do
+		for v in drm-ttm kvm; do
 			ok=1
 			for tp in $(variant_topics "$v"); do
 				[ -n "$(topic_patches "$tp")" ] || ok=0
 			done
 			[ $ok = 1 ] && CHECK_VARIANTS="$CHECK_VARIANTS $v"
 		done
+		CHECK_VARIANTS="$CHECK_VARIANTS full"
 	fi
-	log "variants: $CHECK_VARIANTS"
+	log "line $LINE, variants: $CHECK_VARIANTS"
 	if step build-tests "$TOP/scripts/build-tests.sh"; then
-		step igt-protocol "$TOP/scripts/tests/igt-protocol.sh" || true
-		step igt-patch "$TOP/scripts/igt-patch.sh" --check || true
+		if [ "$first" = 1 ]; then
+			step igt-protocol "$TOP/scripts/tests/igt-protocol.sh" || true
+			step igt-patch "$TOP/scripts/igt-patch.sh" --check || true
+		fi
 		for v in $CHECK_VARIANTS; do
 			step "build:$v" "$TOP/scripts/build.sh" "$v" || continue
 			while read -r fl u suites; do
@@ -130,7 +195,12 @@ else
 fi
 
 # The maintainers' checks (scripts/lint.sh): each line it prints is a test.
-if [ "${CHECK_LINT:-1}" = 1 ] && [ -d "$KTREE/.git" ]; then
+# A line without patches has nothing to check or post.
+patches=
+for tp in $TOPICS; do patches+=$(topic_patches "$tp"); done
+if [ "${CHECK_LINT:-1}" = 1 ] && [ -d "$KTREE/.git" ] && [ -z "$patches" ]; then
+	log "line $LINE has no patches yet: no lint, no postings"
+elif [ "${CHECK_LINT:-1}" = 1 ] && [ -d "$KTREE/.git" ]; then
 	for c in checkpatch prefixes cross sparse kdoc rst; do
 		s=$(date +%s)
 		"$TOP/scripts/lint.sh" "$c" | tee "$runs/lint-$c.txt" || fail=1
@@ -144,21 +214,9 @@ if [ "${CHECK_LINT:-1}" = 1 ] && [ -d "$KTREE/.git" ]; then
 fi
 
 # The postings: they must come out of the tree and apply to the base.
-if [ "${CHECK_LINT:-1}" = 1 ] && [ -d "$KTREE/.git" ]; then
+if [ "${CHECK_LINT:-1}" = 1 ] && [ -d "$KTREE/.git" ] && [ -n "$patches" ]; then
 	step series "$TOP/scripts/series.sh" || true
 fi
 
-echo
-echo "==== summary ($(( ($(date +%s) - t0) / 60 )) min; details under out/runs/) ===="
-cat "$runs/summary.txt"
-if [ -s "$runs/failures.txt" ]; then
-	echo "==== failed tests ===="
-	cat "$runs/failures.txt"
-fi
-awk '{ for (i = 1; i <= NF; i++) {
-		if ($(i+1) ~ /^passed,/) p += $i
-		if ($(i+1) ~ /^failed,/) f += $i
-		if ($(i+1) ~ /^skipped/) s += $i } }
-	END { printf "%d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0) }' \
-	"$runs/summary.txt" || fail=1
+log "line $LINE: $(( ($(date +%s) - t0) / 60 )) min"
 exit $fail

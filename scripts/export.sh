@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Write the topic branches of out/kernel back into the patch files:
-#   drm-ttm/  = base..topic/drm-ttm
-#   kvm/      = topic/drm-ttm..topic/kvm
-#   selftests/= topic/kvm..topic/selftests
-# and rewrite series/series. The format-patch flags are fixed, so exporting
+# Write the topic branches of out/LINE/kernel back into the line's patch
+# files (topic_dir in lib.sh: drm-ttm/ on mainline, drm-ttm/6.12/ on 6.12):
+#   drm-ttm   = base..topic/drm-ttm
+#   kvm       = topic/drm-ttm..topic/kvm
+#   selftests = topic/kvm..topic/selftests
+# and rewrite series/LINE/series. The format-patch flags are fixed, so exporting
 # an unchanged tree changes no file. Refuses a dirty tree.
 . "$(dirname "$0")/lib.sh"
 
@@ -36,7 +37,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 prev=base
 {
-	sed -n '1,/^$/p' "$TOP/series/series"
+	sed -n '1,/^$/p' "$LINEDIR/series"
 	for t in $TOPICS; do
 		mkdir -p "$tmp/$t"
 		g format-patch -q --zero-commit --no-signature --no-numbered --notes \
@@ -44,7 +45,7 @@ prev=base
 			-o "$tmp/$t" "$prev..topic/$t"
 		echo "[$t]"
 		for p in "$tmp/$t"/*.patch; do
-			[ -e "$p" ] && echo "$t/${p##*/}"
+			[ -e "$p" ] && echo "$(topic_dir "$t")/${p##*/}"
 		done
 		echo
 		prev=topic/$t
@@ -54,24 +55,25 @@ sed -i '$ { /^$/d }' "$tmp/series"
 
 changed=0
 for t in $TOPICS; do
-	mkdir -p "$TOP/$t"
-	for p in "$TOP/$t"/*.patch; do
+	d=$(topic_dir "$t")
+	mkdir -p "$TOP/$d"
+	for p in "$TOP/$d"/*.patch; do
 		[ -e "$p" ] || continue
-		[ -e "$tmp/$t/${p##*/}" ] || { rm "$p"; log "removed $t/${p##*/}"; changed=1; }
+		[ -e "$tmp/$t/${p##*/}" ] || { rm "$p"; log "removed $d/${p##*/}"; changed=1; }
 	done
 	for p in "$tmp/$t"/*.patch; do
 		[ -e "$p" ] || continue
-		if ! cmp -s "$p" "$TOP/$t/${p##*/}"; then
-			cp "$p" "$TOP/$t/"
-			log "wrote $t/${p##*/}"
+		if ! cmp -s "$p" "$TOP/$d/${p##*/}"; then
+			cp "$p" "$TOP/$d/"
+			log "wrote $d/${p##*/}"
 			changed=1
 		fi
 	done
 	g tag -f "applied/$t" "topic/$t" >/dev/null
 done
-if ! cmp -s "$tmp/series" "$TOP/series/series"; then
-	cp "$tmp/series" "$TOP/series/series"
-	log "wrote series/series"
+if ! cmp -s "$tmp/series" "$LINEDIR/series"; then
+	cp "$tmp/series" "$LINEDIR/series"
+	log "wrote series/$LINE/series"
 	changed=1
 fi
 [ $changed = 1 ] || log "no change: the patch files match the tree"

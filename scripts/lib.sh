@@ -4,12 +4,25 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OUT=${OUT:-$TOP/out}
 # Downloads survive a fresh clone on the same machine.
 CACHE=${TTMKVM_CACHE:-/var/cache/ttm-kvm}
 
-# shellcheck source=../series/base.conf
-. "$TOP/series/base.conf"
+# The two lines of the series (series/README.rst): mainline, the posting
+# that maintainers merge, and 6.12, the backport. LINE selects one for
+# every script; each line has its own base, patches and out/LINE/.
+LINES="mainline 6.12"
+LINE=${LINE:-mainline}
+case " $LINES " in
+*" $LINE "*) ;;
+*) printf '[%s] error: unknown LINE=%s (one of: %s)\n' "${0##*/}" "$LINE" "$LINES" >&2; exit 1 ;;
+esac
+export LINE
+LINEDIR=$TOP/series/$LINE
+OUT_ROOT=${OUT_ROOT:-$TOP/out}
+OUT=${OUT:-$OUT_ROOT/$LINE}
+
+# shellcheck source=../series/mainline/base.conf
+. "$LINEDIR/base.conf"
 # shellcheck source=../series/identity
 . "$TOP/series/identity"
 
@@ -48,7 +61,6 @@ pgit() {
 		    -c advice.detachedHead=false "$@"
 }
 
-# The patch files of one topic, in apply order, as listed in series/series.
 # patch_notes FILE: the reviewer notes of a patch written by export.sh, i.e.
 # the "Notes:" block that format-patch --notes puts below the "---" line,
 # without its indentation. git am drops that text; tree.sh keeps it as a git
@@ -61,11 +73,20 @@ patch_notes() {
 	     state == 3 { exit }' "$1"
 }
 
+# topic_patches TOPIC: the line's patch files of TOPIC, in apply order, as
+# listed in series/LINE/series.
 topic_patches() {
 	awk -v t="[$1]" '
 		/^[[:space:]]*(#|$)/ { next }
 		/^\[/ { cur = $1; next }
-		cur == t { print $1 }' "$TOP/series/series"
+		cur == t { print $1 }' "$LINEDIR/series"
+}
+
+# topic_dir TOPIC: where the line's patch files of TOPIC live, relative to
+# the top: the mainline posting at the top (drm-ttm/), the backport in a
+# subfolder named after its line (drm-ttm/6.12/).
+topic_dir() {
+	if [ "$LINE" = mainline ]; then echo "$1"; else echo "$1/$LINE"; fi
 }
 
 # The environment of every kernel build: ccache with paths relative to out/
@@ -105,6 +126,34 @@ fill_cover() {
 	mv "$1.tmp" "$1"
 }
 
+# base_apt apt-get|apt-cache ARGS...: apt for the line's base package. A
+# suite that the machine's apt sources do not list (BASE_APT_SUITE, forky
+# for the mainline line) is read through a private sources list and lists
+# directory under $CACHE, so the machine's own apt configuration stays as
+# it is; TTMKVM_APT_MIRROR names another archive.
+base_apt() {
+	local cmd=$1
+	shift
+	[ -n "${BASE_APT_SUITE:-}" ] || { "$cmd" "$@"; return; }
+	local d=$CACHE/apt-$BASE_APT_SUITE mirror
+	local opts=(-o "Dir::Etc::sourcelist=$d/sources.list" -o "Dir::Etc::sourceparts=-"
+		    -o "Dir::State::lists=$d/lists" -o "Dir::Cache::pkgcache="
+		    -o "Dir::Cache::srcpkgcache=")
+	if [ ! -f "$d/sources.list" ]; then
+		mirror=${TTMKVM_APT_MIRROR:-$(sed -n 's#^URIs: *\(https\{0,1\}://[^ ]*/debian\)/\{0,1\}$#\1#p' \
+			/etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)}
+		mkdir -p "$d/lists/partial"
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror:-http://deb.debian.org/debian} $BASE_APT_SUITE main" \
+			>"$d/sources.list"
+	fi
+	# a fresh cache needs the suite's package lists first
+	if ! ls "$d/lists/"*_Packages* >/dev/null 2>&1 && [ "$1" != update ]; then
+		apt-get "${opts[@]}" update -qq >&2 ||
+			die "apt-get update of Debian's $BASE_APT_SUITE suite failed (sources: $d/sources.list)"
+	fi
+	"$cmd" "${opts[@]}" "$@"
+}
+
 # Serialise everything that checks out or reads the shared work tree out/src.
 lock_src() {
 	mkdir -p "$OUT"
@@ -112,12 +161,16 @@ lock_src() {
 	flock 9
 }
 
-# What the blob scenario must show (SPEC section 3):  blob_expect VARIANT UNSAFE
+# What the blob scenario must show (SPEC sections 3 and 5):
+# blob_expect VARIANT UNSAFE
 #   heads:     only the first page of each TTM allocation block maps
 #   heads-pmd: the heads, and the first 2 MiB of every block of order >= 9,
 #              which 6.12's KVM maps through the drm-ttm topic's PMDs
 #   strict:    heads only, the rest refused with KVM_EXIT_MEMORY_FAULT
 #   all:       every page maps
+# On mainline every variant maps every page: KVM has taken no reference
+# on VM_PFNMAP memory at stage 2 since 6.13, and the series adds no
+# stage-2 refusal there.
 # ttm_pages VARIANT: what the pages of a TTM dumb buffer look like
 # (ttmprobe -x): compound with the drm-ttm topic, plain in 6.12.
 ttm_pages() {
@@ -140,6 +193,11 @@ blob_selftest_mode() {
 }
 
 blob_expect() {
+	if [ "$LINE" = mainline ]; then
+		variant_topics "$1" >/dev/null
+		echo all
+		return
+	fi
 	case "$1:$2" in
 	base:*) echo heads ;;
 	drm-ttm:*) echo heads-pmd ;;

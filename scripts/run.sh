@@ -144,7 +144,7 @@ for suite in "$@"; do
 	kvm-selftests)
 		"$TOP/scripts/vm.sh" -k "$kb" -t 1800 -r "$res" -a "$params" -- \
 			"$TOP/scripts/suites/kvm-selftests.sh" "$suite" \
-			"$TOP/scripts/suites/kvm-selftests.list" "${KVM_FILTER:-.}" || vrc=$?
+			"$TOP/scripts/suites/kvm-selftests-$LINE.list" "${KVM_FILTER:-.}" || vrc=$?
 		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
 		;;
 	blob)

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The mail-ready postings (`make series`), one per line of series/postings:
-#   out/series/<name>-v<N>/v<N>-0000-cover-letter.patch, v<N>-0001-...
+# The mail-ready postings of one line (`make series LINE=...`), one per
+# line of series/LINE/postings:
+#   out/LINE/series/<name>-v<N>/v<N>-0000-cover-letter.patch, v<N>-0001-...
 # Each posting is the variant branch of out/kernel that holds its topics,
 # on the pinned base, numbered "[PATCH vN nn/mm]", with the patches' notes
 # below "---", To: (maintainers) and Cc: (reviewers, lists) from the
 # tree's scripts/get_maintainer.pl, and a cover letter made from
-# series/covers/<name>.txt with a shortlog, a diffstat and b4's trailers
+# series/LINE/covers/<name>.txt with a shortlog, a diffstat and b4's trailers
 # (base-commit, change-id). Afterwards each posting is applied with git am
 # to a fresh checkout of the base and must give exactly its variant's tree.
 #
 # BASE_COMMIT overrides the base-commit trailer (default: the upstream
-# release the Debian base carries, series/base.conf). The mail is written
+# release the Debian base carries, series/LINE/base.conf). The mail is written
 # under out/ only: it is never committed, and it carries the placeholder
 # identity, which a human submitter replaces before sending
 # (series/README.rst).
@@ -70,15 +71,20 @@ uniq_addrs() {
 # fold: addresses, one a line, as a folded header value
 fold() { sed '$!s/$/,/' | sed '1!s/^/    /'; }
 
-while read -r name ver change variant; do
-	cover=$TOP/series/covers/$name.txt
-	[ -f "$cover" ] || die "no cover letter source $cover"
+while read -r name ver change variant prefix; do
 	pgit -C "$KTREE" rev-parse -q --verify "refs/heads/variant/$variant" >/dev/null ||
 		die "no variant/$variant in $KTREE (make tree)"
 	d=$OUT/series/$name-v$ver
 	rm -rf "$d"
+	if [ -z "$(pgit -C "$KTREE" rev-list -1 "base..variant/$variant")" ]; then
+		log "$name ($LINE): variant/$variant has no patches yet; no posting"
+		continue
+	fi
+	cover=$LINEDIR/covers/$name.txt
+	[ -f "$cover" ] || die "no cover letter source $cover"
 	mkdir -p "$d"
 	pgit -C "$KTREE" format-patch -q -o "$d" --cover-letter --numbered \
+		--subject-prefix="${prefix:-PATCH}" \
 		--reroll-count="$ver" --notes --no-signature "base..variant/$variant"
 	mapfile -t patches < <(ls "$d"/v"$ver"-0*.patch | grep -v -- '-0000-cover-letter')
 	[ ${#patches[@]} -gt 0 ] || die "$name: no patches in base..variant/$variant"
@@ -117,5 +123,5 @@ while read -r name ver change variant; do
 		tail -5 "$d/am.log" >&2
 		rc=1
 	fi
-done < <(sed 's/#.*//' "$TOP/series/postings" | awk NF)
+done < <(sed 's/#.*//' "$LINEDIR/postings" | awk NF)
 exit $rc

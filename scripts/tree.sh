@@ -18,6 +18,26 @@ FORCE=${FORCE:-0}
 
 g() { pgit -C "$KTREE" "$@"; }
 
+# safe_to_drop: the tree holds no work that is not in the patch files
+safe_to_drop() {
+	[ "$FORCE" != 1 ] || return 0
+	[ -z "$(g status --porcelain --untracked-files=no)" ] ||
+		die "$KTREE has uncommitted changes; commit (and make export) or discard them, or FORCE=1"
+	for t in $TOPICS; do
+		if g rev-parse -q --verify "refs/heads/topic/$t" >/dev/null &&
+		   [ "$(g rev-parse "topic/$t")" != "$(g rev-parse -q --verify "refs/tags/applied/$t" || echo none)" ]; then
+			die "topic/$t has commits that are not exported; run 'make export' first, or FORCE=1 to drop them"
+		fi
+	done
+}
+
+# A tree of another base (the pin moved: scripts/pin-base.sh) starts anew.
+if [ -f "$KTREE/.git/ttmkvm-base" ] && [ "$(cat "$KTREE/.git/ttmkvm-base")" != "$BASE_DEB_VERSION" ]; then
+	safe_to_drop
+	log "$KTREE holds base $(cat "$KTREE/.git/ttmkvm-base"); the pin is $BASE_DEB_VERSION: starting it anew"
+	rm -rf "$OUT/src" "$KTREE"
+fi
+
 # Fixed dates make the base commit and every applied commit reproducible.
 export GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z"
 
@@ -42,16 +62,8 @@ git -C "$KTREE" config user.email "$PROJECT_EMAIL"
 git -C "$KTREE" config rebase.updateRefs true
 git -C "$KTREE" config notes.rewriteRef refs/notes/commits
 
-if [ "$FORCE" != 1 ]; then
-	[ -z "$(g status --porcelain --untracked-files=no)" ] ||
-		die "$KTREE has uncommitted changes; commit (and make export) or discard them, or FORCE=1"
-	for t in $TOPICS; do
-		if g rev-parse -q --verify "refs/heads/topic/$t" >/dev/null &&
-		   [ "$(g rev-parse "topic/$t")" != "$(g rev-parse -q --verify "refs/tags/applied/$t" || echo none)" ]; then
-			die "topic/$t has commits that are not exported; run 'make export' first, or FORCE=1 to drop them"
-		fi
-	done
-fi
+safe_to_drop
+
 g am --abort >/dev/null 2>&1 || true
 
 # apply_topics START BRANCH TOPIC... : git am every patch of the topics on
@@ -63,7 +75,7 @@ apply_topics() {
 	for t in "$@"; do
 		n=0
 		for p in $(topic_patches "$t"); do
-			[ -f "$TOP/$p" ] || die "series/series lists $p, which does not exist"
+			[ -f "$TOP/$p" ] || die "series/$LINE/series lists $p, which does not exist"
 			if ! g am -q --committer-date-is-author-date --no-3way "$TOP/$p" >"$OUT/am.log" 2>&1; then
 				sed 's/^/  /' "$OUT/am.log" >&2
 				g am --abort >/dev/null 2>&1 || true
@@ -83,10 +95,11 @@ apply_topics() {
 
 # Every patch file in a topic directory must be listed, and vice versa.
 for t in $TOPICS; do
-	for p in "$TOP/$t"/*.patch; do
+	d=$(topic_dir "$t")
+	for p in "$TOP/$d"/*.patch; do
 		[ -e "$p" ] || continue
-		grep -qxF "$t/${p##*/}" <(topic_patches "$t") ||
-			die "$t/${p##*/} is not listed in series/series"
+		grep -qxF "$d/${p##*/}" <(topic_patches "$t") ||
+			die "$d/${p##*/} is not listed in series/$LINE/series"
 	done
 done
 

@@ -120,10 +120,11 @@ expect_fail "kvm-selftests: known=deadline@ needs FILE.c:LINE" "unknown option k
 
 # --- the patch-topic workflow on a synthetic project
 p=$tmp/proj
-mkdir -p "$p/series" "$p/drm-ttm" "$p/kvm" "$p/selftests"
+mkdir -p "$p/series/mainline" "$p/drm-ttm" "$p/kvm" "$p/selftests"
 cp -r "$here/scripts" "$p/"
-cp "$here/series/base.conf" "$here/series/identity" "$p/series/"
-printf '# header\n\n[drm-ttm]\n\n[kvm]\n\n[selftests]\n' >"$p/series/series"
+cp "$here/series/identity" "$p/series/"
+cp "$here/series/mainline/base.conf" "$p/series/mainline/"
+printf '# header\n\n[drm-ttm]\n\n[kvm]\n\n[selftests]\n' >"$p/series/mainline/series"
 (
 	. "$p/scripts/lib.sh"
 	mkdir -p "$PRISTINE/mm"
@@ -132,7 +133,7 @@ printf '# header\n\n[drm-ttm]\n\n[kvm]\n\n[selftests]\n' >"$p/series/series"
 	touch "$PRISTINE/.complete"
 )
 export TTMKVM_CACHE=$tmp/cache
-kt=$p/out/kernel
+kt=$p/out/mainline/kernel
 kg() { git -C "$kt" -c user.name=t -c user.email=t@example.invalid "$@"; }
 
 expect "tree: expands an empty series" "$p/scripts/tree.sh"
@@ -147,13 +148,13 @@ kg branch -f topic/kvm HEAD
 kg branch -f topic/selftests HEAD
 expect_fail "tree: refuses to drop unexported commits" "not exported" "$p/scripts/tree.sh"
 expect "export: writes the new patch" \
-	sh -c "'$p/scripts/export.sh' && ls '$p'/drm-ttm/0001-drm-ttm-initialise-b.patch && grep -qx drm-ttm/0001-drm-ttm-initialise-b.patch '$p/series/series'"
+	sh -c "'$p/scripts/export.sh' && ls '$p'/drm-ttm/0001-drm-ttm-initialise-b.patch && grep -qx drm-ttm/0001-drm-ttm-initialise-b.patch '$p/series/mainline/series'"
 expect "export: the commit's note is below the --- line" \
 	sh -c "sed -n '/^---\$/,/^diff/p' '$p'/drm-ttm/0001-*.patch | grep -qx '    For reviewers: below the line.'"
-sum1=$(cat "$p"/series/series "$p"/*/*.patch | sha256sum)
+sum1=$(cat "$p"/series/mainline/series "$p"/*/*.patch | sha256sum)
 expect "tree: re-applies the exported patch" "$p/scripts/tree.sh"
 expect "export: re-export of an unchanged tree changes no file (notes kept)" \
-	sh -c "'$p/scripts/export.sh' 2>&1 | grep -q 'no change' && [ \"\$(cat '$p'/series/series '$p'/*/*.patch | sha256sum)\" = '$sum1' ]"
+	sh -c "'$p/scripts/export.sh' 2>&1 | grep -q 'no change' && [ \"\$(cat '$p'/series/mainline/series '$p'/*/*.patch | sha256sum)\" = '$sum1' ]"
 expect "tree: variant kvm does not contain the drm-ttm patch" \
 	sh -c "git -C '$kt' show variant/kvm:mm/a.c | grep -qx 'int b;'"
 expect "tree: variant full contains it" \
@@ -164,19 +165,58 @@ expect "tree: variant full contains it" \
 expect "checkout: out/src of variant full" "$p/scripts/checkout.sh" full
 cp -a "$p" "$tmp/moved" && mv "$p" "$tmp/gone"
 expect "checkout: out/ moved, the old path gone: out/src is repaired" \
-	sh -c "'$tmp/moved/scripts/checkout.sh' kvm && grep -qx 'int b;' '$tmp/moved/out/src/mm/a.c' &&
-	       grep -q '^gitdir: $tmp/moved/out/kernel/' '$tmp/moved/out/src/.git'"
+	sh -c "'$tmp/moved/scripts/checkout.sh' kvm && grep -qx 'int b;' '$tmp/moved/out/mainline/src/mm/a.c' &&
+	       grep -q '^gitdir: $tmp/moved/out/mainline/kernel/' '$tmp/moved/out/mainline/src/.git'"
 mv "$tmp/gone" "$p" && rm -rf "$tmp/moved"
 
 # a patch that does not apply stops the run and is named
 sed -e 's/int b = 1;/int b = 2;/' -e 's/^-int b;/-int x;/' \
 	"$p/drm-ttm/0001-drm-ttm-initialise-b.patch" >"$p/kvm/0001-KVM-broken.patch"
-printf '# header\n\n[drm-ttm]\ndrm-ttm/0001-drm-ttm-initialise-b.patch\n\n[kvm]\nkvm/0001-KVM-broken.patch\n\n[selftests]\n' >"$p/series/series"
+printf '# header\n\n[drm-ttm]\ndrm-ttm/0001-drm-ttm-initialise-b.patch\n\n[kvm]\nkvm/0001-KVM-broken.patch\n\n[selftests]\n' >"$p/series/mainline/series"
 expect_fail "tree: a broken patch stops the run and is named" \
 	"patch does not apply: kvm/0001-KVM-broken.patch" "$p/scripts/tree.sh"
 rm "$p/kvm/0001-KVM-broken.patch"
 expect_fail "tree: a listed patch that is missing is named" \
 	"lists kvm/0001-KVM-broken.patch" "$p/scripts/tree.sh"
+
+# --- the second line: its own base, tree and series; its patch files in
+# a subfolder named after it
+mkdir -p "$p/series/6.12"
+cp "$here/series/6.12/base.conf" "$p/series/6.12/"
+printf '# header\n\n[drm-ttm]\n\n[kvm]\n\n[selftests]\n' >"$p/series/6.12/series"
+synth_base() { # LINE: a tiny pristine tree for the line's pinned base
+	(
+		LINE=$1
+		. "$p/scripts/lib.sh"
+		mkdir -p "$PRISTINE/mm"
+		printf 'obj-y := a.o\n' >"$PRISTINE/Makefile"
+		printf 'int a;\nint b;\nint c;\n' >"$PRISTINE/mm/a.c"
+		touch "$PRISTINE/.complete"
+	)
+}
+synth_base 6.12
+kt6=$p/out/6.12/kernel
+printf '# header\n\n[drm-ttm]\ndrm-ttm/0001-drm-ttm-initialise-b.patch\n\n[kvm]\n\n[selftests]\n' >"$p/series/mainline/series"
+expect_fail "lib: an unknown LINE is named" "unknown LINE=7.0" env LINE=7.0 "$p/scripts/tree.sh"
+expect "tree: LINE=6.12 expands a tree of its own" env LINE=6.12 "$p/scripts/tree.sh"
+git -C "$kt6" -c user.name=t -c user.email=t@example.invalid checkout -q topic/drm-ttm
+sed -i 's/int c;/int c = 3;/' "$kt6/mm/a.c"
+git -C "$kt6" -c user.name=t -c user.email=t@example.invalid commit -q -am "drm/ttm: initialise c" -m "Because."
+git -C "$kt6" branch -f topic/kvm HEAD
+git -C "$kt6" branch -f topic/selftests HEAD
+expect "export: LINE=6.12 writes drm-ttm/6.12/ and series/6.12/series, not mainline's" \
+	sh -c "LINE=6.12 '$p/scripts/export.sh' && ls '$p'/drm-ttm/6.12/0001-drm-ttm-initialise-c.patch &&
+	       grep -qx drm-ttm/6.12/0001-drm-ttm-initialise-c.patch '$p/series/6.12/series' &&
+	       ! grep -q initialise-c '$p/series/mainline/series' && ! ls '$p'/drm-ttm/*initialise-c*"
+expect "tree: the mainline tree does not get the 6.12 patch" \
+	sh -c "'$p/scripts/tree.sh' && git -C '$kt' show variant/full:mm/a.c | grep -qx 'int c;'"
+# a moved pin: the tree of the old base starts anew on the new one
+sed -i 's/^BASE_DEB_VERSION=.*/BASE_DEB_VERSION=6.12.999-1/' "$p/series/6.12/base.conf"
+synth_base 6.12
+expect "tree: a moved pin starts the line's tree anew, patches applied" \
+	sh -c "LINE=6.12 '$p/scripts/tree.sh' >'$tmp/pin.log' 2>&1 && grep -q 'starting it anew' '$tmp/pin.log' &&
+	       [ \"\$(cat '$kt6/.git/ttmkvm-base')\" = 6.12.999-1 ] &&
+	       git -C '$kt6' show variant/full:mm/a.c | grep -qx 'int c = 3;'"
 
 echo "# harness: $pass passed, $fail failed"
 [ $fail = 0 ]

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The maintainers' checks must fail on a broken patch and name it. On a
 # copy of the project (patches, series, scripts) under a temporary
-# directory, with the expanded tree of out/:
+# directory, with the expanded tree of out/LINE/ (the sabotaged lines are
+# those of the 6.12 line's patches):
 #   checkpatch   a patch with an indentation error: lint.sh checkpatch
 #                fails and names that patch and only that one (seconds;
 #                make check runs this)
@@ -46,15 +47,16 @@ expect() {
 for c in "${cases[@]}"; do
 	case $c in
 	checkpatch)
-		f=$(ls "$p"/drm-ttm/0002-*.patch)
+		d=$(topic_dir drm-ttm)
+		f=$(ls "$p/$d"/0002-*.patch)
 		# an added line indented with spaces instead of a tab
 		sabotage "$f" '0,/^+\t[a-z]/s/^+\t\([a-z]\)/+        \1/'
 		LINT_RUNS=$tmp OUT=$OUT "$p/scripts/lint.sh" checkpatch >"$tmp/cp.log" 2>&1 || true
-		expect checkpatch "$tmp/cp.log" "drm-ttm/0002-"
-		cp "$TOP"/drm-ttm/0002-*.patch "$p/drm-ttm/"
+		expect checkpatch "$tmp/cp.log" "$d/0002-"
+		cp "$TOP/$d"/0002-*.patch "$p/$d/"
 		;;
 	build)
-		f=$(ls "$p"/kvm/0007-*.patch)
+		f=$(ls "$p/$(topic_dir kvm)"/0007-*.patch)
 		# drop the semicolon of one added statement
 		sabotage "$f" 's/^+\t\tkvm_mmu_prepare_memory_fault_exit(vcpu, fault);$/+\t\tkvm_mmu_prepare_memory_fault_exit(vcpu, fault)/'
 		o=$tmp/out
