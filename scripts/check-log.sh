@@ -8,8 +8,9 @@
 #   check-log.sh [-a ALLOWLIST] FILE...
 #
 # ALLOWLIST names WARNINGs that a KUnit test provokes on purpose: one
-# extended regex per line, matched against the "WARNING: ... at FILE:LINE
-# FUNC" line ('#' starts a comment). Such a WARNING, and the trace that
+# extended regex per line, matched against the WARNING line, which names
+# FILE:LINE and FUNC ('#' starts a comment; the line's layout differs
+# between 6.12 and 7.2, so a pattern should match "FILE:LINE (at )?FUNC"). Such a WARNING, and the trace that
 # follows it up to "---[ end trace", is accepted only if it was raised in a
 # KUnit test thread (Comm: kunit_try_catch).
 # Lockdep's splats start with "WARNING:" or "BUG:"; its informational boot
@@ -44,7 +45,9 @@ for f in "$@"; do
 			next
 		}
 		$0 ~ pat {
-			if ($0 ~ /WARNING: CPU: /) {
+			# 6.12: "WARNING: CPU: 0 PID: 44 at FILE:LINE FUNC+...";
+			# 7.2: "WARNING: FILE:LINE at FUNC+..., CPU#0: COMM/PID"
+			if ($0 ~ /WARNING: CPU: / || $0 ~ /WARNING: [^ ]+:[0-9]+ at /) {
 				for (i = 0; i < n; i++)
 					if ($0 ~ allow[i]) { held = NR ":" $0; next }
 			}

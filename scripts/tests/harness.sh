@@ -56,6 +56,23 @@ expect "check-log: an allowlisted WARNING in a KUnit thread passes" \
 warn modprobe >"$tmp/other.log"
 expect_fail "check-log: the same WARNING elsewhere fails" "other.log:2:" \
 	"$here/scripts/check-log.sh" -a "$tmp/allow" "$tmp/other.log"
+# 7.2's layout of the same WARNING, against the project's own allowlist
+warn72() { # comm
+	printf '%s\n' '[ 1.0] ------------[ cut here ]------------' \
+		"[ 1.1] WARNING: ../../src/drivers/gpu/drm/ttm/ttm_device.c:213 at ttm_device_init+0x19/0x10b, CPU#0: $1/53" \
+		"[ 1.2] CPU: 0 UID: 0 PID: 53 Comm: $1 Tainted: G N 7.2.12+ #1" \
+		'[ 1.3] Call Trace:' '[ 1.4]  ttm_device_init_no_vma_man+0x9f/0x104' \
+		'[ 1.5] ---[ end trace 0000000000000000 ]---' '[ 1.6] ok 4 ttm_device_init_no_vma_man'
+}
+warn72 kunit_try_catch >"$tmp/kunit72.log"
+expect "check-log: 7.2's layout of an allowlisted WARNING in a KUnit thread passes" \
+	"$here/scripts/check-log.sh" -a "$here/scripts/suites/kunit-expected-warnings.txt" "$tmp/kunit72.log"
+warn72 modprobe >"$tmp/other72.log"
+expect_fail "check-log: 7.2's layout of it elsewhere fails" "other72.log:2:" \
+	"$here/scripts/check-log.sh" -a "$here/scripts/suites/kunit-expected-warnings.txt" "$tmp/other72.log"
+warn kunit_try_catch >"$tmp/kunit612.log"
+expect "check-log: 6.12's layout passes with the project's allowlist too" \
+	"$here/scripts/check-log.sh" -a "$here/scripts/suites/kunit-expected-warnings.txt" "$tmp/kunit612.log"
 { warn kunit_try_catch; printf '[ 2.0] WARNING: CPU: 1 PID: 7 at mm/gup.c:1 x+0x1/0x2\n'; } >"$tmp/mixed.log"
 expect_fail "check-log: an unlisted WARNING after an allowed one fails" "mixed.log:8:" \
 	"$here/scripts/check-log.sh" -a "$tmp/allow" "$tmp/mixed.log"
