@@ -15,9 +15,13 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include <linux/kvm.h>
-
 #include "igt.h"
+
+/*
+ * After igt.h: IGT defines _AC itself (include/linux_scaffold.h) and stops
+ * the build if a uapi header (<linux/const.h>) defined it first.
+ */
+#include <linux/kvm.h>
 
 #include "bo_kvm_helper.h"
 
