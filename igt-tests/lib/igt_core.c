@@ -23,8 +23,9 @@ sigjmp_buf igt_dynamic_jmpbuf;
 enum henceforth { GO_ON, ALL_SKIP, ALL_FAIL };
 
 static const char *test_name = "igt";
-static bool listing, debug_log;
-static char *run_pattern, *dyn_pattern;
+static bool listing, describing, debug_log;
+static const char *test_description;
+static char *run_pattern, *dyn_pattern, *describe_pattern;
 static bool run_pattern_matched;
 static enum henceforth henceforth;
 static bool in_fixture;
@@ -202,17 +203,46 @@ static void usage(FILE *f)
 		   "  --list-subtests\n"
 		   "  --run-subtest <pattern>\n"
 		   "  --dynamic-subtest <pattern>\n"
+		   "  --describe[=<pattern>]\n"
+		   "  --help-description\n"
 		   "  --debug\n"
 		   "  --help|-h\n", test_name);
 }
 
-void __igt_compat_init(int *argc, char **argv)
+/*
+ * Print TEXT word-wrapped, each line after INDENT. IGT's rule: a line takes
+ * words while their lengths (spaces not counted) stay within 80 columns
+ * less the indent.
+ */
+static void print_wrapped(const char *indent, const char *text)
 {
-	enum { OPT_LIST = 256, OPT_RUN, OPT_DYN, OPT_DEBUG };
+	size_t room = 80 - strlen(indent), used = 0;
+
+	while (*text) {
+		size_t len = strcspn(text, " ");
+
+		if (used && used + len > room) {
+			putchar('\n');
+			used = 0;
+		}
+		printf("%s%.*s", used ? " " : indent, (int)len, text);
+		used += len;
+		text += len;
+		if (*text)
+			text++;
+	}
+	putchar('\n');
+}
+
+void __igt_compat_init(int *argc, char **argv, const char *test_desc)
+{
+	enum { OPT_LIST = 256, OPT_RUN, OPT_DYN, OPT_DEBUG, OPT_DESCRIBE, OPT_HELP_DESC };
 	static const struct option opts[] = {
 		{ "list-subtests", no_argument, NULL, OPT_LIST },
 		{ "run-subtest", required_argument, NULL, OPT_RUN },
 		{ "dynamic-subtest", required_argument, NULL, OPT_DYN },
+		{ "describe", optional_argument, NULL, OPT_DESCRIBE },
+		{ "help-description", no_argument, NULL, OPT_HELP_DESC },
 		{ "debug", optional_argument, NULL, OPT_DEBUG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -222,6 +252,7 @@ void __igt_compat_init(int *argc, char **argv)
 	int c;
 
 	main_thread = pthread_self();
+	test_description = test_desc;
 	slash = strrchr(argv[0], '/');
 	test_name = slash ? slash + 1 : argv[0];
 	if (getenv("IGT_LOG_LEVEL") && !strcmp(getenv("IGT_LOG_LEVEL"), "debug"))
@@ -241,6 +272,16 @@ void __igt_compat_init(int *argc, char **argv)
 		case OPT_DEBUG:
 			debug_log = true;
 			break;
+		case OPT_DESCRIBE:
+			/* the test's description, then each subtest's (IGT) */
+			listing = describing = true;
+			describe_pattern = optarg;
+			print_wrapped("", test_description);
+			putchar('\n');
+			break;
+		case OPT_HELP_DESC:
+			print_wrapped("", test_description);
+			exit(IGT_EXIT_SUCCESS);
 		case 'h':
 			usage(stdout);
 			exit(IGT_EXIT_SUCCESS);
@@ -252,6 +293,8 @@ void __igt_compat_init(int *argc, char **argv)
 	/* Listing wins: it must never touch the hardware. */
 	if (listing)
 		run_pattern = dyn_pattern = NULL;
+	if (describing)
+		run_pattern = describe_pattern;
 	*argc -= optind - 1;
 	memmove(argv + 1, argv + optind, (*argc) * sizeof(*argv));
 
@@ -304,18 +347,28 @@ void __igt_fixture_done(void)
 	in_fixture = false;
 }
 
-bool __igt_subtest_begin(const char *name, bool dynamic_container)
+bool __igt_subtest_begin(const char *name, bool dynamic_container,
+			 const char *file, int line)
 {
 	if (in_fixture || in_subtest)
 		internal_error("igt_subtest cannot be nested in a fixture or subtest");
 	check_name(name, "subtest");
-	description[0] = '\0';
 
 	if (run_pattern) {
-		if (!pattern_match(name, run_pattern))
+		if (!pattern_match(name, run_pattern)) {
+			description[0] = '\0';
 			return false;
+		}
 		run_pattern_matched = true;
 	}
+	if (describing) {
+		printf("SUB %s %s:%d:\n", name, file, line);
+		print_wrapped("  ", description[0] ? description : "NO DOCUMENTATION!");
+		putchar('\n');
+		description[0] = '\0';
+		return false;
+	}
+	description[0] = '\0';
 	if (listing) {
 		printf("%s\n", name);
 		return false;

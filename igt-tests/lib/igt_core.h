@@ -9,12 +9,16 @@
  * build unchanged inside igt-gpu-tools and here:
  *
  *   --list-subtests, --run-subtest PATTERN, --dynamic-subtest PATTERN,
- *   --debug, --help; PATTERN is a comma-separated list of globs, a leading
+ *   --describe[=PATTERN], --help-description, --debug, --help; PATTERN is a comma-separated list of globs, a leading
  *   '!' excludes, the last matching entry decides (IGT's uwildmat rule).
  *   stdout: "IGT-Version: ..." (not when listing), "Starting subtest: X",
  *   "Subtest X: SUCCESS|SKIP|FAIL (N.NNNs)", "Starting dynamic subtest: Y",
  *   "Dynamic subtest Y: ...". Exit: 0 success, 77 all skipped, 98 failure,
  *   79 invalid option or unknown subtest.
+ *
+ * It follows IGT master since igt_main() and igt_fixture() became
+ * function-like macros (late 2025); the older spellings without parentheses
+ * do not build here, as they no longer build in IGT.
  *
  * Set IGT_NO_KMSG=1 to keep the "[IGT] ..." markers out of /dev/kmsg.
  */
@@ -45,10 +49,11 @@
 extern sigjmp_buf igt_subtest_jmpbuf;
 extern sigjmp_buf igt_dynamic_jmpbuf;
 
-void __igt_compat_init(int *argc, char **argv);
+void __igt_compat_init(int *argc, char **argv, const char *description);
 bool __igt_fixture_begin(void);
 void __igt_fixture_done(void);
-bool __igt_subtest_begin(const char *name, bool dynamic_container);
+bool __igt_subtest_begin(const char *name, bool dynamic_container,
+			 const char *file, int line);
 bool __igt_dynamic_begin(const char *name);
 __attribute__((noreturn)) void igt_exit(void);
 void igt_success(void);
@@ -65,7 +70,14 @@ const char *igt_test_name(void);
 const char *igt_subtest_name(void);
 bool igt_only_list_subtests(void);
 
-#define igt_subtest_init(argc, argv) __igt_compat_init(&(argc), (argv))
+/*
+ * IGT_TEST_DESCRIPTION(): what the whole test checks, printed by --describe
+ * and --help-description. IGT declares the variable weak and lists tests
+ * without it as undocumented (its CI job list_undocumented_tests.py); here
+ * igt_main() refers to it, so a test without one does not link.
+ */
+extern const char *__igt_test_description;
+#define IGT_TEST_DESCRIPTION(str) const char *__igt_test_description = str
 
 /*
  * igt_main(): the test's main(), written "int igt_main() { ... }" as in
@@ -78,7 +90,7 @@ bool igt_only_list_subtests(void);
 	static void __igt_main_body(void); \
 	int main(int argc, char **argv) \
 	{ \
-		__igt_compat_init(&argc, argv); \
+		__igt_compat_init(&argc, argv, __igt_test_description); \
 		__igt_main_body(); \
 		igt_exit(); \
 	} \
@@ -95,14 +107,14 @@ bool igt_only_list_subtests(void);
 	     __igt_local(__igt_fx) = 1, __igt_fixture_done())
 
 #define igt_subtest(name) \
-	for (; __igt_subtest_begin((name), false) && \
+	for (; __igt_subtest_begin((name), false, __FILE__, __LINE__) && \
 	       sigsetjmp(igt_subtest_jmpbuf, 1) == 0; \
 	     igt_success())
 
 #define __igt_subtest_fmt(buf, container, ...) \
 	for (char buf[256]; \
 	     snprintf(buf, sizeof(buf), __VA_ARGS__), \
-	     __igt_subtest_begin(buf, (container)) && \
+	     __igt_subtest_begin(buf, (container), __FILE__, __LINE__) && \
 	     sigsetjmp(igt_subtest_jmpbuf, 1) == 0; \
 	     igt_success())
 
@@ -110,7 +122,7 @@ bool igt_only_list_subtests(void);
 	__igt_subtest_fmt(__igt_local(__igt_name), false, __VA_ARGS__)
 
 #define igt_subtest_with_dynamic(name) \
-	for (; __igt_subtest_begin((name), true) && \
+	for (; __igt_subtest_begin((name), true, __FILE__, __LINE__) && \
 	       sigsetjmp(igt_subtest_jmpbuf, 1) == 0; \
 	     igt_success())
 

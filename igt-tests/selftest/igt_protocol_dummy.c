@@ -13,6 +13,9 @@
 
 #include "igt.h"
 
+IGT_TEST_DESCRIPTION("Exercise the test-binary protocol of the IGT compatibility "
+		     "layer.");
+
 static void *failing_thread(void *arg)
 {
 	igt_assert_f(arg == NULL, "a thread's assertion fails its subtest\n");

@@ -40,6 +40,10 @@
 
 #include "bo_kvm_helper.h"
 
+IGT_TEST_DESCRIPTION("Pass every page of a dumb buffer through to a KVM guest as guest "
+		     "memory, as a VMM does with virtio-gpu blob resources, and report "
+		     "how KVM refuses the pages it cannot map.");
+
 static const struct bo_size {
 	const char *name;
 	uint64_t size;

@@ -58,6 +58,10 @@
 
 #include "bo_kvm_helper.h"
 
+IGT_TEST_DESCRIPTION("Check that a CPU mapping keeps a dumb buffer alive after its "
+		     "handle or the DRM fd is gone, also as KVM guest memory, and that "
+		     "nothing is left once the mapping goes.");
+
 #define LIFECYCLE_BO_SIZE	(8ull << 20)	/* two MAX_PAGE_ORDER blocks in TTM */
 #define LOOP_COUNT		32
 #define RELEASE_TIMEOUT_MS	5000

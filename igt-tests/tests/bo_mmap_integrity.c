@@ -60,6 +60,10 @@
 #include "igt.h"
 #include "drm_fourcc.h"
 
+IGT_TEST_DESCRIPTION("Check that the contents of a mapped buffer object survive the "
+		     "moves, swaps, remaps and forks the kernel does behind the "
+		     "mapping, and that new buffers are zero-filled.");
+
 #define DUMB_ROW	4096	/* bytes of a dumb buffer row: 1024 XRGB8888 pixels */
 #define NUM_THREADS	8
 #define MAX_FILLER	(1ull << 30)
