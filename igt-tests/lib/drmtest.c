@@ -4,7 +4,9 @@
  *
  * igt-compat: opening the DRM device under test. Only the primary nodes
  * /dev/dri/cardN are considered, in order; DRIVER_ANY takes the first one
- * whose driver is not a virtual one (vgem, vkms).
+ * whose driver is not a virtual one (vgem, vkms). As in IGT, the first open
+ * of a device node in a process is logged at info level ("Opened device:"),
+ * later opens of the same node at debug level.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,6 +34,23 @@ static unsigned int driver_flag(const char *name)
 	return 1u << 31;
 }
 
+static void log_opened(const char *path)
+{
+	static char opened[64][64];
+	static unsigned int nopened;
+	unsigned int i;
+
+	for (i = 0; i < nopened; i++) {
+		if (!strcmp(opened[i], path)) {
+			igt_debug("Opened previously opened device: %s\n", path);
+			return;
+		}
+	}
+	if (nopened < ARRAY_SIZE(opened))
+		snprintf(opened[nopened++], sizeof(opened[0]), "%s", path);
+	igt_info("Opened device: %s\n", path);
+}
+
 int drm_open_driver(int chipset)
 {
 	char path[64];
@@ -57,7 +76,7 @@ int drm_open_driver(int chipset)
 			close(fd);
 			continue;
 		}
-		igt_info("Opened device: %s\n", path);
+		log_opened(path);
 		return fd;
 	}
 	igt_skip("No known gpu found for chipset flags 0x%x\n", (unsigned int)chipset);
