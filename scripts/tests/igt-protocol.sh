@@ -5,8 +5,11 @@
 # IGT's test-binary protocol: the IGT-Version header, the Starting/Subtest/
 # Dynamic subtest lines and their "(N.NNNs)" times, --list-subtests
 # (no fixture runs), --run-subtest with comma lists, '*' and '!',
-# --dynamic-subtest, fixture skips and failures, forked children, exit
-# codes 0/77/98/79. Runs on the host in seconds, without a DRM device.
+# --dynamic-subtest, --describe, fixture skips and failures, forked
+# children, exit codes 0/77/98/79; and that the layer refuses, as IGT's own
+# tree does, a test that includes a uapi header defining _AC before igt.h,
+# one without IGT_TEST_DESCRIPTION and the igt_main / igt_fixture spellings
+# of IGT before late 2025. Runs on the host in seconds, without a DRM device.
 # Exits non-zero if a check fails; ends with "N passed, N failed".
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -228,6 +231,82 @@ IGT_DUMMY_FIXTURE=fail run --run-subtest 'after-fixture-*'
 check "a failure in a fixture fails what follows: exit 98" 98 'Subtest after-fixture-1: FAIL (T)
 Subtest after-fixture-2: FAIL (T)'
 
+# --- --describe: the test's description, then each subtest's (IGT's CI
+# lists a test without the first, or a subtest with "NO DOCUMENTATION!")
+run --describe
+check "--describe: exit 0" 0 ''
+expect "--describe: the test description comes first" \
+	test "$(head -1 "$tmp/out")" = "Exercise the test-binary protocol of the IGT compatibility layer."
+expect "--describe: a SUB line for every subtest" \
+	test "$(sed -n 's/^SUB \([^ ]*\) .*igt_protocol_dummy\.c:[0-9]*:$/\1/p' "$tmp/out")" = "$names"
+expect "--describe: a described subtest has its description" \
+	grep -qx '  Always passes.' "$tmp/out"
+run --describe=skip
+check "--describe=skip: only that subtest" 0
+expect "--describe=skip: one SUB line" test "$(grep -c '^SUB ' "$tmp/out")" = 1
+run --help-description
+check "--help-description: exit 0" 0
+expect "--help-description: the test description" \
+	test "$out" = "Exercise the test-binary protocol of the IGT compatibility layer."
+
+# --- what IGT's own tree refuses, the layer refuses: a test that builds,
+# and variants of it that must not build, for the reason named
+mkdir -p "$tmp/try"
+cat >"$tmp/try/good.c" <<'END'
+#include "igt.h"
+
+#include <linux/kvm.h>
+
+IGT_TEST_DESCRIPTION("A test that includes uapi headers after igt.h.");
+
+int igt_main()
+{
+	igt_fixture() {
+		igt_require(KVM_API_VERSION == 12);
+	}
+
+	igt_describe("Pass.");
+	igt_subtest("pass")
+		igt_assert(1);
+}
+END
+# try NAME: build $tmp/try/NAME.c as a test; leaves rc, the log in NAME.log
+try() {
+	rc=0
+	LC_ALL=C make -s -C "$top/igt-tests" try O="$tmp/try/build" SRC="$tmp/try/$1.c" \
+		>"$tmp/try/$1.log" 2>&1 || rc=$?
+}
+try good
+if [ "$rc" = 0 ]; then
+	ok "a test with <linux/kvm.h> after igt.h builds"
+else
+	nok "a test with <linux/kvm.h> after igt.h does not build"
+	sed 's/^/    /' "$tmp/try/good.log"
+fi
+sed '/igt_describe/d' "$tmp/try/good.c" >"$tmp/try/undescribed.c"
+try undescribed
+expect "--describe: a subtest without igt_describe says NO DOCUMENTATION!" \
+	test "$(cd "$tmp" && "$tmp/try/build/try/undescribed" --describe | grep -c '^  NO DOCUMENTATION!$')" = 1
+# refused NAME PATTERN WHAT: NAME.c must not build, with PATTERN in the log
+refused() {
+	try "$1"
+	if [ "$rc" != 0 ] && grep -q -- "$2" "$tmp/try/$1.log"; then
+		ok "$3: the build fails ($2)"
+	else
+		nok "$3: the build does not fail with '$2' (exit $rc)"
+		sed 's/^/    /' "$tmp/try/$1.log"
+	fi
+}
+sed '/^#include "igt.h"$/d; s|^#include <linux/kvm.h>$|#include <linux/kvm.h>\n#include "igt.h"|' \
+	"$tmp/try/good.c" >"$tmp/try/uapi-first.c"
+refused uapi-first '_AC macro already defined' "<linux/kvm.h> before igt.h (IGT's linux_scaffold.h)"
+sed '/^IGT_TEST_DESCRIPTION/d' "$tmp/try/good.c" >"$tmp/try/no-description.c"
+refused no-description "undefined reference to .__igt_test_description" "no IGT_TEST_DESCRIPTION"
+sed 's/^int igt_main()$/igt_main/' "$tmp/try/good.c" >"$tmp/try/old-main.c"
+refused old-main 'old-main.c:8:1: error' "igt_main without parentheses (IGT before late 2025)"
+sed 's/igt_fixture()/igt_fixture/' "$tmp/try/good.c" >"$tmp/try/old-fixture.c"
+refused old-fixture "'igt_fixture' undeclared" "igt_fixture without parentheses (IGT before late 2025)"
+
 # --- the real tests: their testplan doc comments match what they list
 # (listing touches no hardware). Needs the tree's uapi headers.
 hdr=${HDR:-$top/out/build/tests/usr}
@@ -245,10 +324,16 @@ if [ -f "$hdr/include/drm/drm_mode.h" ]; then
 				nok "$t: SUBTEST: doc comments and --list-subtests differ"
 				diff <(echo "$doc") <(echo "$listed") | sed 's/^/    /' || true
 			fi
-			if [ "$(grep -c 'igt_describe' "$src")" -ge "$(echo "$listed" | wc -l)" ]; then
-				ok "$t: an igt_describe for every subtest"
+			# as IGT's CI job list_undocumented_tests.py: the test
+			# needs a description (IGT_TEST_DESCRIPTION), every
+			# subtest its own (igt_describe)
+			desc=$(cd "$tmp" && "$tmp/tests/$t" --describe)
+			if [ -n "$(echo "$desc" | head -1)" ] &&
+			   ! echo "$desc" | grep -q 'NO DOCUMENTATION!'; then
+				ok "$t: --describe documents the test and every subtest"
 			else
-				nok "$t: fewer igt_describe calls than subtests"
+				nok "$t: undocumented in --describe (IGT's CI would list it)"
+				echo "$desc" | grep -B1 'NO DOCUMENTATION!' | sed 's/^/    /' || true
 			fi
 		done
 	else
