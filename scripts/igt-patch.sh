@@ -10,9 +10,13 @@
 # differs (make check runs it), so the committed patches always match the
 # tests.
 #
-# IGT's tree is not available here. The meson hunk's context is the start
-# of IGT's tests/meson.build ("test_progs = [", 'core_auth', ...), where the
-# new names go in alphabetical order; it applies to IGT master with git am.
+# IGT's tree is not available here (nothing of it is committed), so the
+# tests/meson.build hunks are made against a stand-in: the lines of IGT's
+# file that the hunks touch or show as context, at the line numbers they have
+# in IGT master as of IGT_MESON_COMMIT, the rest of it blank. The hunks'
+# positions, context and function line are then IGT's; only their index
+# lines name the stand-in's blobs (cover.txt says so). The new names go into
+# test_progs and extra_sources in alphabetical order.
 . "$(dirname "$0")/lib.sh"
 
 check=0
@@ -29,16 +33,28 @@ export GIT_AUTHOR_DATE=2026-11-26T00:00:00+00:00 GIT_COMMITTER_DATE=2026-11-26T0
 
 r=$tmp/igt
 mkdir -p "$r/tests"
-# the first lines of IGT's tests/meson.build, as the context of the hunk
-# and of its extra_sources map (the file has more lines in between; git am
-# finds each hunk by its context)
-printf "test_progs = [\n\t'core_auth',\n\t'core_debugfs',\n\t'core_getclient',\n\t'core_getstats',\n\t'core_getversion',\n" \
-	>"$r/tests/meson.build"
-printf "\n# Extra sources used on core and Intel drivers\nextra_sources = {\n\t'core_hotunplug': [ 'core_hotunplug.c' ],\n\t'dumb_buffer': ['dumb_buffer.c' ],\n\t'testdisplay': [ 'testdisplay_hotplug.c' ],\n" \
-	>>"$r/tests/meson.build"
+# IGT's tests/meson.build at IGT_MESON_COMMIT: lines 1-8 (the start of
+# test_progs) and 371-380 (the end of the nouveau block, from whose "endif"
+# git takes the hunk's function line, and the start of extra_sources)
+IGT_MESON_COMMIT=5aeea13f553d	# 2025-11-20, "tests/intel/kms_joiner: Check DSC slices ..."
+{
+	printf "test_progs = [\n"
+	printf "\t'%s',\n" core_auth core_debugfs core_getclient core_getstats \
+		core_getversion core_hotunplug core_setmaster
+	for i in $(seq 9 370); do echo; done
+	printf "\ttest_deps += libdrm_nouveau\nendif\n\n"
+	printf "# Extra sources used on core and Intel drivers\nextra_sources = {\n"
+	printf "\t'core_hotunplug': [ 'core_hotunplug.c' ],\n"
+	printf "\t'dumb_buffer': ['dumb_buffer.c' ],\n"
+	printf "\t'testdisplay': [ 'testdisplay_hotplug.c' ],\n"
+	printf "\t'kms_color':  [ 'kms_color_helper.c' ],\n"
+	printf "\t'kms_chamelium_audio': [ join_paths ('chamelium', 'kms_chamelium_helper.c') ],\n"
+} >"$r/tests/meson.build"
+[ "$(sed -n '/^extra_sources = {$/=' "$r/tests/meson.build")" = 375 ] ||
+	die "the meson.build stand-in does not have extra_sources at line 375"
 pgit -C "$r" init -q
 pgit -C "$r" add -A
-pgit -C "$r" commit -q -m "IGT's tests/meson.build (its first lines)"
+pgit -C "$r" commit -q -m "IGT's tests/meson.build at $IGT_MESON_COMMIT (the lines the hunks show)"
 pgit -C "$r" tag upstream
 
 n=0
@@ -50,6 +66,7 @@ for f in "$src"/tests/*.c; do
 	# insert the name into test_progs, sorted, before the first 'core_'
 	awk -v new="$name" '
 		/^test_progs = \[$/ { inlist = 1; print; next }
+		/^\]$/ { inlist = 0 }
 		inlist && !done && $0 ~ /^\t'\''/ {
 			cur = $0; gsub(/[\t'\'',]/, "", cur)
 			if (new < cur) { printf "\t'\''%s'\'',\n", new; done = 1 }
@@ -58,7 +75,9 @@ for f in "$src"/tests/*.c; do
 	mv "$tmp/m" "$r/tests/meson.build"
 	# a shared helper source (tests/<x>_helper.c, included by the test as
 	# "<x>_helper.h") comes with the first test that uses it, and every
-	# user gets an extra_sources entry
+	# user gets an extra_sources entry, before the first entry whose name
+	# sorts after it (IGT's map is not sorted as a whole; the new entries
+	# are, and come before 'core_hotunplug')
 	extra=
 	for h in $(sed -n 's/^#include "\([a-z0-9_]*_helper\)\.h"$/\1/p' "$f"); do
 		[ -f "$src/tests/$h.c" ] || continue
@@ -67,14 +86,18 @@ for f in "$src"/tests/*.c; do
 	done
 	if [ -n "$extra" ]; then
 		awk -v new="$name" -v srcs="${extra%,}" '
-			/^extra_sources = \{$/ { print; printf "\t'\''%s'\'': [%s ],\n", new, srcs; next }
+			/^extra_sources = \{$/ { inmap = 1; print; next }
+			inmap && !done && /^\t'\''/ {
+				cur = $0; sub(/^\t'\''/, "", cur); sub(/'\''.*/, "", cur)
+				if (new < cur) { printf "\t'\''%s'\'': [%s ],\n", new, srcs; done = 1 }
+			}
 			{ print }' "$r/tests/meson.build" >"$tmp/m"
 		mv "$tmp/m" "$r/tests/meson.build"
 	fi
 	# the subject and body come from the test's doc comment
 	title=$(sed -n 's/^ \* TEST: *//p' "$f" | head -1)
 	desc=$(awk '/^ \* Description:/ && !d { sub(/^ \* Description: */, ""); print; d = 1; m = 1; next }
-		    m && /^ \*\t/ { sub(/^ \*\t/, ""); print; next }
+		    m && /^ \*\t/ { sub(/^ \*\t+/, ""); print; next }
 		    m { exit }' "$f")
 	subs=$(sed -n 's/^ \* SUBTEST: */  /p' "$f")
 	pgit -C "$r" add -A
