@@ -10,12 +10,19 @@
 #ifndef IGT_H
 #define IGT_H
 
+/*
+ * First, so that it sees only what the test included before igt.h: in IGT
+ * the headers igt.h includes ahead of linux_scaffold.h use IGT's own
+ * include/drm-uapi copies, which do not define _AC, while the tree's
+ * drm_mode.h used here may (Linux 7.2's includes <linux/const.h>).
+ */
+#include "linux_scaffold.h"
+
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
 #include "drmtest.h"
 #include "igt_core.h"
 #include "ioctl_wrappers.h"
-#include "linux_scaffold.h"
 
 #endif /* IGT_H */
