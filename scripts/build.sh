@@ -15,6 +15,8 @@ lock_src
 "$TOP/scripts/checkout.sh" "$v"
 b=$OUT/build/$v${flavour:+-$flavour}
 frags="$TOP/series/config/base.config"
+# the line's own fragment, if it has one (series/config/LINE.config)
+[ ! -f "$TOP/series/config/$LINE.config" ] || frags="$frags $TOP/series/config/$LINE.config"
 [ "$flavour" = debug ] && frags="$frags $TOP/series/config/debug.config"
 
 kbuild_env

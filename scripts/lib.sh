@@ -172,10 +172,11 @@ lock_src() {
 # on VM_PFNMAP memory at stage 2 since 6.13, and the series adds no
 # stage-2 refusal there.
 # ttm_pages VARIANT: what the pages of a TTM dumb buffer look like
-# (ttmprobe -x): compound with the drm-ttm topic, plain in 6.12.
+# (ttmprobe -x): compound with the drm-ttm topic's patches, plain without
+# them (6.12, 7.2).
 ttm_pages() {
 	case " $(variant_topics "$1") " in
-	*" drm-ttm "*) echo compound ;;
+	*" drm-ttm "*) if [ -n "$(topic_patches drm-ttm)" ]; then echo compound; else echo plain; fi ;;
 	*) echo plain ;;
 	esac
 }
@@ -220,6 +221,24 @@ igt_expect() {
 	all)	# nothing is refused, so there is no refusal to report
 		echo "bo_kvm_passthrough refusal-report SKIP" ;;
 	esac
+	# The mainline guests' TTM driver is qxl, which scans a dumb buffer
+	# out through a shadow buffer of its own (qxl_prepare_shadow()):
+	# the buffer is pinned where it is and never moves, so there is no
+	# placement change to test.
+	if [ "$(ttm_display)" = qxl-vga ]; then
+		echo "bo_mmap_integrity scanout-pin SKIP"
+	fi
+}
+
+# The QEMU display device whose driver is the line's TTM driver: bochs
+# (drm_gem_vram_helper, TTM) on 6.12; on 7.2 bochs uses GEM-SHMEM, so
+# the mainline guests get QXL, whose dumb buffers come from the TTM pool
+# (series/config/mainline.config).
+# TTM_DISPLAY names another QEMU device, to try one.
+ttm_display() {
+	if [ -n "${TTM_DISPLAY:-}" ]; then echo "$TTM_DISPLAY"
+	elif [ "$LINE" = mainline ]; then echo qxl-vga
+	else echo bochs-display; fi
 }
 
 # Kernel parameters of an x86 MMU flavour.

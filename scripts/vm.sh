@@ -22,7 +22,7 @@ params=
 tmo=600
 res=
 allow=
-display="-device bochs-display"
+display="-device $(ttm_display)"
 while getopts "k:a:t:r:w:N" o; do
 	case $o in
 	k) kb=$OPTARG ;;
