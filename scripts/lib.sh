@@ -140,8 +140,11 @@ base_apt() {
 		    -o "Dir::State::lists=$d/lists" -o "Dir::Cache::pkgcache="
 		    -o "Dir::Cache::srcpkgcache=")
 	if [ ! -f "$d/sources.list" ]; then
-		mirror=${TTMKVM_APT_MIRROR:-$(sed -n 's#^URIs: *\(https\{0,1\}://[^ ]*/debian\)/\{0,1\}$#\1#p' \
-			/etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)}
+		# the machine's own Debian archive, from a one-line or a deb822
+		# sources file (the first URI that ends in /debian)
+		mirror=${TTMKVM_APT_MIRROR:-$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+			/etc/apt/sources.list.d/*.sources 2>/dev/null |
+			awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^https?:\/\/.*\/debian\/?$/) { u = $i; sub(/\/$/, "", u); print u; exit } }' || true)}
 		mkdir -p "$d/lists/partial"
 		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror:-http://deb.debian.org/debian} $BASE_APT_SUITE main" \
 			>"$d/sources.list"
