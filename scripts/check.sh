@@ -195,7 +195,7 @@ else
 	log "line $LINE, variants: $CHECK_VARIANTS"
 	if step build-tests "$TOP/scripts/build-tests.sh"; then
 		if [ "$first" = 1 ]; then
-			step igt-protocol "$TOP/scripts/tests/igt-protocol.sh" || true
+			step igt-protocol env HDR="$OUT/build/tests/usr" "$TOP/scripts/tests/igt-protocol.sh" || true
 			step igt-patch "$TOP/scripts/igt-patch.sh" --check || true
 		fi
 		for v in $CHECK_VARIANTS; do
