@@ -126,35 +126,51 @@ fill_cover() {
 	mv "$1.tmp" "$1"
 }
 
-# base_apt apt-get|apt-cache ARGS...: apt for the line's base package. A
-# suite that the machine's apt sources do not list (BASE_APT_SUITE, forky
-# for the mainline line) is read through a private sources list and lists
-# directory under $CACHE, so the machine's own apt configuration stays as
-# it is; TTMKVM_APT_MIRROR names another archive.
-base_apt() {
-	local cmd=$1
-	shift
-	[ -n "${BASE_APT_SUITE:-}" ] || { "$cmd" "$@"; return; }
-	local d=$CACHE/apt-$BASE_APT_SUITE mirror
-	local opts=(-o "Dir::Etc::sourcelist=$d/sources.list" -o "Dir::Etc::sourceparts=-"
-		    -o "Dir::State::lists=$d/lists" -o "Dir::Cache::pkgcache="
-		    -o "Dir::Cache::srcpkgcache=")
+# suite_apt SUITE MODE apt-get|apt-cache ARGS...: apt with a Debian suite
+# that the machine's apt sources do not list, read through a private
+# sources list and lists directory under $CACHE, so that the machine's own
+# apt configuration stays as it is. MODE "only" reads SUITE alone (to
+# download one package: the mainline line's linux-source from forky);
+# MODE "add" reads the machine's sources and SUITE (to install a package
+# with its dependencies: QEMU from bookworm-backports). The archive is the
+# machine's own (the first URI that ends in /debian, in a one-line or a
+# deb822 sources file); TTMKVM_APT_MIRROR names another.
+suite_apt() {
+	local suite=$1 mode=$2 cmd=$3
+	shift 3
+	local d=$CACHE/apt-$suite-$mode mirror f
+	local opts=(-o "Dir::Etc::sourcelist=$d/sources.list" -o "Dir::State::lists=$d/lists"
+		    -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=")
+	# "only": nothing of the machine's; "add": its sources.list.d stays
+	[ "$mode" = add ] || opts+=(-o "Dir::Etc::sourceparts=-")
 	if [ ! -f "$d/sources.list" ]; then
-		# the machine's own Debian archive, from a one-line or a deb822
-		# sources file (the first URI that ends in /debian)
 		mirror=${TTMKVM_APT_MIRROR:-$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
 			/etc/apt/sources.list.d/*.sources 2>/dev/null |
 			awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^https?:\/\/.*\/debian\/?$/) { u = $i; sub(/\/$/, "", u); print u; exit } }' || true)}
 		mkdir -p "$d/lists/partial"
-		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror:-http://deb.debian.org/debian} $BASE_APT_SUITE main" \
-			>"$d/sources.list"
+		f=$d/sources.list.new
+		: >"$f"
+		# "add" replaces the machine's one-line sources.list: copy it
+		[ "$mode" = add ] && [ -f /etc/apt/sources.list ] && cat /etc/apt/sources.list >>"$f"
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror:-http://deb.debian.org/debian} $suite main" >>"$f"
+		mv "$f" "$d/sources.list"
 	fi
-	# a fresh cache needs the suite's package lists first
-	if ! ls "$d/lists/"*_Packages* >/dev/null 2>&1 && [ "$1" != update ]; then
+	# a fresh cache needs the package lists first
+	if ! ls "$d/lists/"*"_${suite}_"*Packages* >/dev/null 2>&1 && [ "$1" != update ]; then
 		apt-get "${opts[@]}" update -qq >&2 ||
-			die "apt-get update of Debian's $BASE_APT_SUITE suite failed (sources: $d/sources.list)"
+			die "apt-get update with Debian's $suite suite failed (sources: $d/sources.list)"
 	fi
 	"$cmd" "${opts[@]}" "$@"
+}
+
+# base_apt apt-get|apt-cache ARGS...: apt for the line's base package:
+# the machine's own apt, or BASE_APT_SUITE alone (forky for mainline).
+base_apt() {
+	if [ -n "${BASE_APT_SUITE:-}" ]; then
+		suite_apt "$BASE_APT_SUITE" only "$@"
+	else
+		"$@"
+	fi
 }
 
 # Serialise everything that checks out or reads the shared work tree out/src.

@@ -4,13 +4,17 @@
 # the machine's load falls on both alike, and count its failures by kind:
 #
 #   qemu-compare.sh -k BUILD -r RESULT_DIR [-n RUNS] [-p VMS] [-a PARAMS]
-#                   [-q QEMU_BIN_DIR] -- TEST [ARGS...]
+#                   [-o QEMU_BIN_DIR] [-q QEMU_BIN_DIR] -- TEST [ARGS...]
 #
 # One VM per QEMU (-p: more) boots the kernel of BUILD with PARAMS and runs
 # TEST ARGS RUNS times (default 25), each try under a 300 s timeout. The
-# first QEMU is the system's (Debian 12: 7.2); the second is the
-# qemu-system-x86_64 in QEMU_BIN_DIR (default /opt/qemu10/bin: QEMU 10.0.2
-# from bookworm-backports, Documentation/testing.rst "QEMU 7.2 and 10.0").
+# first QEMU is the qemu-system-x86_64 in -o's directory (default: the
+# one on PATH), the second the one in -q's (default /opt/qemu10/bin). The
+# comparison of Documentation/testing.rst, "QEMU 7.2 and 10.0", ran
+# Debian 12's 7.2 (then the system's) against 10.0.2 from
+# bookworm-backports, extracted to /opt/qemu10 as described there; now
+# that scripts/deps.sh installs 10.0, extract 7.2 the same way and name
+# it with -o. vm.sh's QEMU version check does not apply here.
 # The display device is vm.sh's for LINE: bochs-display with LINE=6.12,
 # qxl-vga on mainline (TTM_DISPLAY chooses another). For example
 #   LINE=6.12 scripts/qemu-compare.sh -k out/6.12/build/full -a kvm.tdp_mmu=0 \
@@ -72,17 +76,18 @@ table() {
 	done
 }
 
-kb='' res='' runs=25 vms=1 params='' qdir=/opt/qemu10/bin summary=0
-while getopts "k:r:n:p:a:q:s" o; do
+kb='' res='' runs=25 vms=1 params='' odir='' qdir=/opt/qemu10/bin summary=0
+while getopts "k:r:n:p:a:o:q:s" o; do
 	case $o in
 	k) kb=$OPTARG ;;
 	r) res=$OPTARG ;;
 	n) runs=$OPTARG ;;
 	p) vms=$OPTARG ;;
 	a) params=$OPTARG ;;
+	o) odir=$OPTARG ;;
 	q) qdir=$OPTARG ;;
 	s) summary=1 ;;
-	*) die "usage: qemu-compare.sh -k BUILD -r RESULT_DIR [-n RUNS] [-p VMS] [-a PARAMS] [-q QEMU_BIN_DIR] -- TEST [ARGS...]" ;;
+	*) die "usage: qemu-compare.sh -k BUILD -r RESULT_DIR [-n RUNS] [-p VMS] [-a PARAMS] [-o QEMU_BIN_DIR] [-q QEMU_BIN_DIR] -- TEST [ARGS...]" ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -96,17 +101,21 @@ if [ -z "$kb" ] || [ $# = 0 ]; then
 	die "usage: qemu-compare.sh -k BUILD -r RESULT_DIR ... -- TEST [ARGS...]"
 fi
 [ -x "$qdir/qemu-system-x86_64" ] || die "no qemu-system-x86_64 in $qdir"
+[ -z "$odir" ] || [ -x "$odir/qemu-system-x86_64" ] || die "no qemu-system-x86_64 in $odir"
+export TTMKVM_ANY_QEMU=1
+opath=${odir:+$odir:}$PATH
 mkdir -p "$res"
 res=$(cd "$res" && pwd)
 test=$(readlink -f "$1")
 shift
 
-v72=$(qemu-system-x86_64 --version | sed -n '1s/.*version \([0-9.]*\).*/\1/p')
+v72=$(PATH=$opath qemu-system-x86_64 --version | sed -n '1s/.*version \([0-9.]*\).*/\1/p')
 v10=$(PATH=$qdir:$PATH qemu-system-x86_64 --version | sed -n '1s/.*version \([0-9.]*\).*/\1/p')
-log "QEMU $v72 (system) and $v10 ($qdir), $vms VM(s) each, $runs runs of $test $*"
+[ "$v72" != "$v10" ] || die "both QEMUs are $v72: name the other with -o or -q"
+log "QEMU $v72 (${odir:-PATH}) and $v10 ($qdir), $vms VM(s) each, $runs runs of $test $*"
 pids=()
 for i in $(seq 1 "$vms"); do
-	"$TOP/scripts/vm.sh" -k "$kb" ${params:+-a "$params"} -t $((runs * 330 + 120)) \
+	PATH=$opath "$TOP/scripts/vm.sh" -k "$kb" ${params:+-a "$params"} -t $((runs * 330 + 120)) \
 		-r "$res/qemu$v72-$i" -- "$TOP/scripts/qemu-compare.sh" --guest "$runs" "$test" "$@" &
 	pids+=($!)
 	PATH=$qdir:$PATH "$TOP/scripts/vm.sh" -k "$kb" ${params:+-a "$params"} -t $((runs * 330 + 120)) \

@@ -40,6 +40,11 @@ shift $((OPTIND - 1))
 img=$kb/arch/x86/boot/bzImage
 [ -f "$img" ] || die "no kernel at $img (make build)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing; run scripts/deps.sh"
+# QEMU 7.2's nested SVM loses a guest's XCR0 (Documentation/testing.rst,
+# "QEMU 7.2 and 10.0"), which the KVM selftests no longer retry
+qv=$(qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version \([0-9]*\)\..*/\1/p')
+[ "${qv:-0}" -ge 10 ] || [ -n "${TTMKVM_ANY_QEMU:-}" ] ||
+	die "qemu-system-x86_64 is $(qemu-system-x86_64 --version | head -1 | sed 's/^QEMU emulator version //'); the tests need 10.0 or later: run scripts/deps.sh (it installs QEMU 10 from bookworm-backports on Debian 12), or set TTMKVM_ANY_QEMU=1 to use it anyway"
 
 rm -rf "$res"
 mkdir -p "$res"

@@ -4,7 +4,7 @@
 # each under its own timeout; print KTAP and write SUITE.summary.
 #   kvm-selftests.sh SUITE LIST [FILTER]
 # LIST lines: "<test path under out/build/tests/kvm> <timeout seconds>
-# [skip-on=PARAM] [known=qemu-xsetbv|known=deadline@FILE:LINE]
+# [skip-on=PARAM] [known=deadline@FILE:LINE]
 # [arguments...]"; '#' starts a
 # comment (LIST's header explains the options). FILTER is an extended
 # regex on the line.
@@ -54,38 +54,11 @@ run_once() {
 	secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
 }
 
-# known=qemu-xsetbv (see LIST's header): whether this CPU runs a guest's
-# XSETBV without exiting to KVM. Probed once, by the first test that
-# names it; "yes" only on the probe's explicit verdict.
-xsetbv_defect=
-probe_xsetbv() {
-	local out prc=0
-	[ -n "$xsetbv_defect" ] && return
-	out=$("$OUT/build/tests/bin/xsetbvprobe" 2>&1) || prc=$?
-	printf '%s\n' "$out" | sed 's/^/# /'
-	if [ $prc = 1 ]; then
-		xsetbv_defect=yes
-	else
-		xsetbv_defect=no
-	fi
-}
-
-# The one failure known=qemu-xsetbv retries: the guest took #UD (the
-# AVX instruction after XSETBV), reported by the selftests' guest
-# exception handler.
-xsetbv_ud() {
-	grep -q "Unhandled exception '0x6'" "$TMPDIR/out"
-}
-
 # retryable: whether the failed try in $TMPDIR/out is the one failure
 # that $known allows to run again (LIST's header); sets why. For
 # known=deadline@FILE:LINE that is the assertion at FILE:LINE.
 retryable() {
 	case $known in
-	qemu-xsetbv)
-		why="hit the XSETBV defect that xsetbvprobe showed (#UD after a VM exit reverted XCR0)"
-		[ "$xsetbv_defect" = yes ] && xsetbv_ud
-		;;
 	deadline@*)
 		why="missed the wall-clock deadline at ${known#deadline@} (the other vCPU made no progress in time)"
 		grep -qF -- " ${known#deadline@}: " "$TMPDIR/out"
@@ -117,7 +90,6 @@ for line in "${tests[@]}"; do
 	fi
 	case $known in
 	'') ;;
-	qemu-xsetbv) probe_xsetbv ;;
 	deadline@?*.c:[1-9]*) ;;
 	*) echo "not ok $n $name # unknown option known=$known in $list"; fail=$((fail + 1)); continue ;;
 	esac
