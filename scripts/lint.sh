@@ -333,8 +333,11 @@ kdoc_warnings() {
 	tmp=$(mktemp -d)
 	mkdir -p "$tmp/$(dirname "$1")"
 	cat >"$tmp/$1"
+	# 6.12's kernel-doc says "FILE:LINE: warning: ...", 7.2's (Python)
+	# "Warning: FILE:LINE ...": without the line numbers, a warning that
+	# only moved is no new warning
 	(cd "$tmp" && perl "$KTREE/scripts/kernel-doc" -none -Wall "$1" 2>&1) |
-		sed 's/:[0-9]*: /: /' | sort -u
+		sed -E 's/:[0-9]+:? /: /' | sort -u
 	rm -rf "$tmp"
 }
 
