@@ -60,7 +60,7 @@ run_once() {
 retryable() {
 	case $known in
 	deadline@*)
-		why="missed the wall-clock deadline at ${known#deadline@} (the other vCPU made no progress in time)"
+		why="missed the wall-clock deadline at ${known#deadline@} (the list says why that is not a KVM fault)"
 		grep -qF -- " ${known#deadline@}: " "$TMPDIR/out"
 		;;
 	*) return 1 ;;
