@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # The maintainers' checks must fail on a broken patch and name it. On a
 # copy of the project (patches, series, scripts) under a temporary
-# directory, with the expanded tree of out/LINE/ (the sabotaged lines are
-# those of the 6.12 line's patches):
-#   checkpatch   a patch with an indentation error: lint.sh checkpatch
-#                fails and names that patch and only that one (seconds;
-#                make check runs this)
-#   build        a kvm patch in the middle of the series with a syntax
+# directory, with the expanded tree of out/LINE/:
+#   checkpatch   a patch of LINE with an indentation error in C code
+#                (code_patch below): lint.sh checkpatch fails and names
+#                that patch and only that one (seconds; make check runs
+#                this on each line)
+#   build        (6.12 line) a kvm patch in the middle of the series with a syntax
 #                error: lint.sh prefixes fails and names that commit and
 #                only that one (a tree of its own and a build, minutes)
 #   tests/lint-negative.sh [checkpatch] [build]
@@ -30,6 +30,23 @@ sabotage() {
 	rm "$1.orig"
 }
 
+# code_patch: the line's first patch in series order (after the first, if
+# there is more than one) whose first added tab-indented line is C code,
+# so that checkpatch must object when its tab becomes spaces. The mainline
+# line starts with a documentation patch, and its drm-ttm topic has none.
+code_patch() {
+	local all f
+	mapfile -t all < <(grep -v '^[[#]' "$TOP/series/$LINE/series" | grep .)
+	[ ${#all[@]} -gt 1 ] && all=("${all[@]:1}" "${all[0]}")
+	for f in "${all[@]}"; do
+		awk '/^\+\+\+ / { c = ($2 ~ /\.[ch]$/) }
+		     /^\+\t[a-z]/ { exit !c }
+		     END { if (NR == 0) exit 1 }' "$TOP/$f" 2>/dev/null || continue
+		grep -q '^+	[a-z]' "$TOP/$f" && { echo "$f"; return 0; }
+	done
+	return 1
+}
+
 # expect CASE LOG PATTERN: the run failed, its only failure names PATTERN
 expect() {
 	local bad
@@ -47,13 +64,15 @@ expect() {
 for c in "${cases[@]}"; do
 	case $c in
 	checkpatch)
-		d=$(topic_dir drm-ttm)
-		f=$(ls "$p/$d"/0002-*.patch)
+		f=$(code_patch) ||
+			die "no patch of line $LINE adds a tab-indented line of C first"
 		# an added line indented with spaces instead of a tab
-		sabotage "$f" '0,/^+\t[a-z]/s/^+\t\([a-z]\)/+        \1/'
+		sabotage "$p/$f" '0,/^+\t[a-z]/s/^+\t\([a-z]\)/+        \1/'
 		LINT_RUNS=$tmp OUT=$OUT "$p/scripts/lint.sh" checkpatch >"$tmp/cp.log" 2>&1 || true
-		expect checkpatch "$tmp/cp.log" "$d/0002-"
-		cp "$TOP/$d"/0002-*.patch "$p/$d/"
+		# lint.sh cuts long names: the patch number names it
+		n=${f##*/}
+		expect checkpatch "$tmp/cp.log" "${f%/*}/${n%%-*}-"
+		cp "$TOP/$f" "$p/$f"
 		;;
 	build)
 		f=$(ls "$p/$(topic_dir kvm)"/0007-*.patch)
