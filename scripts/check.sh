@@ -98,13 +98,14 @@ plan() {
 	elif [ "$LINE" = mainline ]; then
 		# 7.2 maps every page at stage 2 in every variant (SPEC section
 		# 5): the base runs the upstream suites with 7.2's expectations.
-		# A topic variant runs the blob scenario (its SPEC row); full
-		# runs everything. make check-full runs the rest.
+		# A topic variant runs the blob scenario (its SPEC row), kvm the
+		# pin row too (blob-selftests with the parameter off and on);
+		# full runs everything. make check-full runs the rest.
 		case $1 in
-		base) echo "tdp 0 kunit kvm-selftests blob igt warn" ;;
+		base) echo "tdp 0 kunit kvm-selftests blob blob-selftests igt warn" ;;
 		drm-ttm) echo "tdp 0 kunit blob" ;;
 		kvm) echo "tdp 0 blob blob-selftests"
-		     echo "tdp 1 blob" ;;
+		     echo "tdp 1 blob blob-selftests" ;;
 		full)
 			echo "tdp 0 kunit kvm-selftests blob blob-selftests igt warn"
 			echo "tdp 1 blob blob-selftests igt"
@@ -137,26 +138,34 @@ plan() {
 	fi
 }
 
-# variant_plan VARIANT: check_plan, less what base runs already when the
-# variant's tree is base's (a line whose topics have no patches yet): the
-# same kernel with the same settings would only repeat base's results.
-# What the variant adds (another parameter setting, a suite base does not
-# run) still runs on it.
+# variant_plan VARIANT: check_plan, less what an earlier variant of
+# CHECK_VARIANTS with the same tree runs already (a line whose topics do
+# not all have patches yet: full is base while no topic has any, and kvm
+# while drm-ttm has none): the same kernel with the same settings would
+# only repeat that variant's results. What the variant adds (another
+# parameter setting, a suite the other does not run) still runs on it.
 variant_plan() {
-	if [ "$1" = base ] || [[ " $CHECK_VARIANTS " != *" base "* ]] ||
-	   [ "$(pgit -C "$KTREE" rev-parse "variant/$1^{tree}")" != "$(pgit -C "$KTREE" rev-parse "variant/base^{tree}")" ]; then
+	local fl u suites s b left same= w tree
+	tree=$(pgit -C "$KTREE" rev-parse "variant/$1^{tree}")
+	for w in $CHECK_VARIANTS; do
+		[ "$w" != "$1" ] || break
+		if [ "$(pgit -C "$KTREE" rev-parse "variant/$w^{tree}")" = "$tree" ]; then
+			same=$w
+			break
+		fi
+	done
+	if [ -z "$same" ]; then
 		check_plan "$1"
 		return
 	fi
-	local fl u suites s b left
 	while read -r fl u suites; do
-		b=$(check_plan base | awk -v f="$fl" -v u="$u" '$1 == f && $2 == u { $1 = $2 = ""; print }')
+		b=$(check_plan "$same" | awk -v f="$fl" -v u="$u" '$1 == f && $2 == u { $1 = $2 = ""; print }')
 		left=
 		for s in $suites; do
 			[[ " $b " == *" $s "* ]] || left+=" $s"
 		done
 		[ "$left" = " $suites" ] ||
-			log "$LINE $1: the same tree as base; base's $fl-unsafe$u results stand for:$(
+			log "$LINE $1: the same tree as $same; $same's $fl-unsafe$u results stand for:$(
 				for s in $suites; do [[ " $left " == *" $s "* ]] || printf ' %s' "$s"; done)"
 		echo "$fl $u$left"
 	done < <(check_plan "$1")

@@ -202,10 +202,19 @@ ttm_pages() {
 
 # blob_selftest_mode VARIANT: what the selftests topic's drm_blob_test
 # must show (scripts/suites/blob-selftests.sh): compound with both topics,
-# plain with the kvm topic alone, 6.12 without it.
+# plain with the kvm topic alone, 6.12 without it. On mainline, where 7.2's
+# KVM maps every page: mainline with the kvm topic's patches (it reports
+# refused pins), mainline-base without them.
 blob_selftest_mode() {
 	local t
 	t=" $(variant_topics "$1") "
+	if [ "$LINE" = mainline ]; then
+		case $t in
+		*" kvm "*) if [ -n "$(topic_patches kvm)" ]; then echo mainline; else echo mainline-base; fi ;;
+		*) echo mainline-base ;;
+		esac
+		return
+	fi
 	case $t in
 	*" kvm "*" "*) case $t in *" drm-ttm "*) echo compound ;; *) echo plain ;; esac ;;
 	*) echo 6.12 ;;

@@ -38,9 +38,28 @@
 # suite fails.
 # TTM is what ttm_pages (scripts/lib.sh) says of the variant: compound with
 # the drm-ttm topic, plain without.
+#
+# The mainline line (7.2) has modes of its own: its KVM maps every
+# VM_PFNMAP page at stage 2 without a reference, whatever TTM does, so
+# there is one expectation for every page on every variant; what differs
+# is the pin of a nested VMCB12 in a DRM buffer (drm_blob_pin_test, SPEC
+# section 5), and whether KVM reports a refused pin:
+#      mainline:      the kvm topic: drm_blob_pin_test -s (the vCPU stat
+#                     pfnmap_pin_refused and the log line must be there);
+#      mainline-base: 7.2's KVM without it: drm_blob_pin_test checks the
+#                     exit alone and must say that the stat is missing,
+#                     and with -s it must fail exactly on the stat (and
+#                     the log line when a pin is refused).
+# Both: drm_blob_test, drm_blob_bad_input_test, drm_blob_invalidate_test
+# and drm_blob_churn_test must pass. The pin must be refused with
+# kvm.allow_unsafe_mappings=0 and allowed with =1 (from the kernel command
+# line), and drm_blob_pin_test given the other expectation must fail its
+# vmrun case. With the parameter on only drm_blob_test and the pin test
+# run: on 7.2 the parameter changes nothing but pins.
 set -u
 suite=$1 mode=$2 build=${3:-} ttm=${4:-plain}
 bin=$OUT/build/tests/kvm/x86_64
+[ -d "$bin" ] || bin=$OUT/build/tests/kvm/x86
 # shellcheck source=tasks.sh
 . "$(dirname "$0")/tasks.sh"
 pass=0 fail=0 skip=0
@@ -152,6 +171,102 @@ must_pass() {
 	must_pass_out "$1"
 }
 
+# churn ARGS...: drm_blob_churn_test ARGS with the guest kernel's KVM
+# events recorded, and its retries (below)
+churn() {
+	local try why
+	for try in 1 2 3; do
+		record_kvm on
+		run drm_blob_churn_test -d "$CHURN_SECONDS" "$@"
+		[ "$rc" = 0 ] || record_kvm print
+		why=$([ "$rc" = 0 ] || qemu_svm_fault)
+		record_kvm off
+		if [ -z "$why" ] || [ $try = 3 ]; then
+			break
+		fi
+		echo "# retry: drm_blob_churn_test try $try failed with a QEMU nested SVM fault ($why); trying again"
+	done
+	must_pass_out drm_blob_churn_test
+}
+
+# The churn test's failures that are QEMU 7.2's nested SVM emulation, not
+# the kernel (Documentation/testing.rst, "Faults of QEMU's nested SVM"): a
+# vCPU that runs the L1 host's code (its RIP in the upper half) and a vCPU
+# shut down while the CPU delivered a reserved-bit #PF on an instruction
+# fetch (exit_int_info 0x80000b0e, error code 0x18). A try that fails with
+# one of them, and only then, runs again, at most 3 tries.
+# qemu_svm_fault: which of the two the last try shows, if any
+qemu_svm_fault() {
+	local out=$TMPDIR/drm_blob_churn_test.out
+	if grep -q 'did not stop within .* in the upper half, not guest code' "$out"; then
+		echo "vCPU runs the L1 host's code"
+	elif grep -q 'unexpected exit SHUTDOWN' "$out" &&
+		record_kvm has 'kvm_exit: vcpu [0-9]+ reason shutdown .* intr_info 0x80000b0e error_code 0x00000018'; then
+		echo "triple fault on a reserved-bit #PF the guest's page tables cannot cause"
+	fi
+}
+
+# mainline MODE: the mainline line's expectations (see the top)
+mainline() {
+	local unsafe=0 pin=refused wrong=mapped out got
+	grep -qw 'kvm.allow_unsafe_mappings=1' /proc/cmdline && unsafe=1
+	[ $unsafe = 1 ] && pin=mapped wrong=refused
+	echo "# mode $1, kvm.allow_unsafe_mappings=$unsafe: every page maps, the VMCB12 pin is $pin"
+
+	must_pass drm_blob_test
+	if [ $unsafe = 0 ]; then
+		must_pass drm_blob_bad_input_test
+		must_pass drm_blob_invalidate_test
+		churn
+	else
+		echo "# the parameter changes nothing but pins on 7.2: the other buffer tests ran with it off"
+	fi
+
+	out=$TMPDIR/drm_blob_pin_test.out
+	if [ "$1" = mainline ]; then
+		must_pass drm_blob_pin_test -e "$pin" -s
+	else
+		# the exit alone, and the test says that the stat is missing
+		run drm_blob_pin_test -e "$pin"
+		must_pass_out drm_blob_pin_test
+		if [ "$rc" != 4 ] && ! grep -q '^ok 2 # SKIP pfnmap_pin_refused: no such vCPU stat' "$out"; then
+			echo "FAIL drm_blob_pin_test: expected it to skip the stat case on a KVM without pfnmap_pin_refused"
+			fail=$((fail + 1))
+		fi
+		# -s: the stat (and, for a refused pin, the log line) must fail
+		echo "# drm_blob_pin_test -s (expected to fail: no pfnmap_pin_refused without the kvm topic)"
+		run drm_blob_pin_test -e "$pin" -s
+		got=$(grep -E '^(not )?ok [0-9]' "$out" | sed 's/ # SKIP.*/ # SKIP/' | cut -d: -f1 | paste -sd,)
+		if [ "$rc" = 4 ]; then
+			skip=$((skip + 1))
+		elif [ "$got" = "ok 1 vmrun,not ok 2 pfnmap_pin_refused,$([ $unsafe = 1 ] && echo 'ok 3 # SKIP' || echo 'not ok 3 log_line')" ]; then
+			echo "# as expected without the kvm topic: $got"
+			pass=$((pass + 1))
+		else
+			echo "MISMATCH: drm_blob_pin_test -s (status $rc): $got"
+			fail=$((fail + 1))
+		fi
+	fi
+	# the wrong expectation must fail the vmrun case
+	echo "# drm_blob_pin_test -e $wrong (expected to fail: the pin is $pin)"
+	run drm_blob_pin_test -e "$wrong"
+	if [ "$rc" = 4 ]; then
+		skip=$((skip + 1))
+	elif [ "$rc" != 0 ] && grep -q "^not ok 1 vmrun: VMCB12 $wrong" "$out"; then
+		echo "# as expected: not ok 1 vmrun: VMCB12 $wrong"
+		pass=$((pass + 1))
+	else
+		echo "MISMATCH: drm_blob_pin_test -e $wrong (status $rc) expected to fail its vmrun case"
+		fail=$((fail + 1))
+	fi
+
+	echo "$pass $fail $skip" >"$suite.summary"
+	echo "# $suite ($1): $pass passed, $fail failed, $skip skipped"
+	[ $fail = 0 ]
+	exit
+}
+case $mode in mainline*) mainline "$mode" ;; esac
+
 args=()
 [ "$mode" = plain ] && args=(-p plain)
 echo "# mode $mode"
@@ -228,34 +343,9 @@ pages=(-p plain)
 [ "$mode" = compound ] && pages=()
 must_pass drm_blob_invalidate_test "${pages[@]}"
 # The churn test runs with the guest kernel's KVM events recorded; a
-# failure prints the record's end. Two failures are QEMU 7.2's nested SVM
-# emulation, not the kernel (Documentation/testing.rst, "Faults of QEMU's
-# nested SVM"): a vCPU that runs the L1 host's code (its RIP in the upper
-# half) and a vCPU shut down while the CPU delivered a reserved-bit #PF on
-# an instruction fetch (exit_int_info 0x80000b0e, error code 0x18). A try
-# that fails with one of them, and only then, runs again, at most 3 tries.
-# qemu_svm_fault: which of the two the last try shows, if any
-qemu_svm_fault() {
-	local out=$TMPDIR/drm_blob_churn_test.out
-	if grep -q 'did not stop within .* in the upper half, not guest code' "$out"; then
-		echo "vCPU runs the L1 host's code"
-	elif grep -q 'unexpected exit SHUTDOWN' "$out" &&
-		record_kvm has 'kvm_exit: vcpu [0-9]+ reason shutdown .* intr_info 0x80000b0e error_code 0x00000018'; then
-		echo "triple fault on a reserved-bit #PF the guest's page tables cannot cause"
-	fi
-}
-for try in 1 2 3; do
-	record_kvm on
-	run drm_blob_churn_test -d "$CHURN_SECONDS" "${pages[@]}"
-	[ "$rc" = 0 ] || record_kvm print
-	why=$([ "$rc" = 0 ] || qemu_svm_fault)
-	record_kvm off
-	if [ -z "$why" ] || [ $try = 3 ]; then
-		break
-	fi
-	echo "# retry: drm_blob_churn_test try $try failed with a QEMU nested SVM fault ($why); trying again"
-done
-must_pass_out drm_blob_churn_test
+# failure prints the record's end, and two faults of QEMU's nested SVM are
+# retried (churn, above).
+churn "${pages[@]}"
 
 # drm_blob_huge_test -H on 6.12's TTM: the cases that must fail
 huge_612='8 MiB BO mapped at .*2 MiB aligned$
