@@ -162,7 +162,8 @@ for suite in "$@"; do
 		;;
 	igt)
 		# the expectation lives beside the result directory (vm.sh
-		# empties that)
+		# empties that), which may be this setting's first
+		mkdir -p "${res%/*}"
 		igt_expect "$v" "$unsafe" >"$res.expect"
 		"$TOP/scripts/vm.sh" -k "$kb" -t 1800 -r "$res" -a "$params" -- \
 			"$TOP/scripts/suites/igt.sh" "$suite" "$res.expect" || vrc=$?
