@@ -150,7 +150,7 @@ for suite in "$@"; do
 	blob)
 		# shellcheck disable=SC2086
 		"$TOP/scripts/vm.sh" -k "$kb" -t 900 -r "$res" -a "$params" -- \
-			"$TOP/scripts/suites/blob.sh" "$suite" "$(blob_expect "$v" "$unsafe")" \
+			"$TOP/scripts/suites/blob.sh" "$suite" "$(blob_expect "$v" "$unsafe" "$flavour")" \
 			"$(ttm_pages "$v")" ${BLOB_SIZES:-} || vrc=$?
 		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
 		;;
@@ -164,7 +164,7 @@ for suite in "$@"; do
 		# the expectation lives beside the result directory (vm.sh
 		# empties that), which may be this setting's first
 		mkdir -p "${res%/*}"
-		igt_expect "$v" "$unsafe" >"$res.expect"
+		igt_expect "$v" "$unsafe" "$flavour" >"$res.expect"
 		"$TOP/scripts/vm.sh" -k "$kb" -t 1800 -r "$res" -a "$params" -- \
 			"$TOP/scripts/suites/igt.sh" "$suite" "$res.expect" || vrc=$?
 		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
