@@ -47,16 +47,23 @@
 # is the pin of a nested VMCB12 in a DRM buffer (drm_blob_pin_test, SPEC
 # section 5), and whether KVM reports a refused pin:
 #      mainline:      the kvm topic: drm_blob_pin_test -s (the vCPU stat
-#                     pfnmap_pin_refused and the log line must be there);
+#                     pfnmap_pin_refused and the log line must be there),
+#                     on a page that is not refcounted (the second page of
+#                     a 16-page buffer, a tail of TTM's order-4 block; with
+#                     compound TTM pages it is refcounted, too) and on a
+#                     refcounted one (a one-page buffer), which the kvm
+#                     topic's last patch pins with a reference: L2 runs
+#                     whatever the parameter says, and nothing is refused;
 #      mainline-base: 7.2's KVM without it: drm_blob_pin_test checks the
 #                     exit alone and must say that the stat is missing,
 #                     and with -s it must fail exactly on the stat (and
 #                     the log line when a pin is refused).
 # Both: drm_blob_test, drm_blob_bad_input_test, drm_blob_invalidate_test
-# and drm_blob_churn_test must pass. The pin must be refused with
+# and drm_blob_churn_test must pass. The pin of a page that is not
+# refcounted (mainline-base: any page) must be refused with
 # kvm.allow_unsafe_mappings=0 and allowed with =1 (from the kernel command
 # line), and drm_blob_pin_test given the other expectation must fail its
-# vmrun case. With the parameter on only drm_blob_test and the pin test
+# vmrun case. With the parameter on only drm_blob_test and the pin tests
 # run: on 7.2 the parameter changes nothing but pins.
 set -u
 suite=$1 mode=$2 build=${3:-} ttm=${4:-plain}
@@ -210,10 +217,16 @@ qemu_svm_fault() {
 
 # mainline MODE: the mainline line's expectations (see the top)
 mainline() {
-	local unsafe=0 pin=refused wrong=mapped out got
+	local unsafe=0 pin=refused wrong=mapped out got where=
 	grep -qw 'kvm.allow_unsafe_mappings=1' /proc/cmdline && unsafe=1
 	[ $unsafe = 1 ] && pin=mapped wrong=refused
-	echo "# mode $1, kvm.allow_unsafe_mappings=$unsafe: every page maps, the VMCB12 pin is $pin"
+	if [ "$1" = mainline ]; then
+		# the second page of a 16-page buffer: refcounted only if TTM's
+		# pages are compound
+		where="-n 16 -i 1"
+		[ "$ttm" = compound ] && pin=mapped wrong=refused
+	fi
+	echo "# mode $1, kvm.allow_unsafe_mappings=$unsafe, TTM pages $ttm: every page maps, the VMCB12 pin is $pin${where:+ ($where)}"
 
 	must_pass drm_blob_test
 	if [ $unsafe = 0 ]; then
@@ -226,7 +239,10 @@ mainline() {
 
 	out=$TMPDIR/drm_blob_pin_test.out
 	if [ "$1" = mainline ]; then
-		must_pass drm_blob_pin_test -e "$pin" -s
+		# shellcheck disable=SC2086
+		must_pass drm_blob_pin_test $where -e "$pin" -s
+		# a refcounted page: pinned with a reference, never refused
+		must_pass drm_blob_pin_test -n 1 -i 0 -e mapped -s
 	else
 		# the exit alone, and the test says that the stat is missing
 		run drm_blob_pin_test -e "$pin"
@@ -250,8 +266,9 @@ mainline() {
 		fi
 	fi
 	# the wrong expectation must fail the vmrun case
-	echo "# drm_blob_pin_test -e $wrong (expected to fail: the pin is $pin)"
-	run drm_blob_pin_test -e "$wrong"
+	echo "# drm_blob_pin_test${where:+ $where} -e $wrong (expected to fail: the pin is $pin)"
+	# shellcheck disable=SC2086
+	run drm_blob_pin_test $where -e "$wrong"
 	if [ "$rc" = 4 ]; then
 		skip=$((skip + 1))
 	elif [ "$rc" != 0 ] && grep -q "^not ok 1 vmrun: VMCB12 $wrong" "$out"; then
