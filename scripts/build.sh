@@ -12,18 +12,42 @@ flavour=${2:-}
 variant_topics "$v" >/dev/null
 src=$OUT/src
 lock_src
-"$TOP/scripts/checkout.sh" "$v"
 b=$OUT/build/$v${flavour:+-$flavour}
 frags="$TOP/series/config/base.config"
 # the line's own fragment, if it has one (series/config/LINE.config)
 [ ! -f "$TOP/series/config/$LINE.config" ] || frags="$frags $TOP/series/config/$LINE.config"
 [ "$flavour" = debug ] && frags="$frags $TOP/series/config/debug.config"
+# shellcheck disable=SC2086
+sum=$(cat $frags | sha256sum | cut -d' ' -f1)
+tree=$(pgit -C "$KTREE" rev-parse "variant/$v^{tree}")
 
+# A variant with the same tree and configuration as one built already (a
+# line whose topics do not all have patches yet: full is kvm while drm-ttm
+# has none) uses that build: a second build of the same sources would
+# only cost minutes of ccache lookups. .tree is written after a build
+# succeeds.
+[ ! -L "$b" ] || rm -f "$b"
+[ ! -L "$OUT/build/testmod/${b##*/}" ] || rm -f "$OUT/build/testmod/${b##*/}"
+for o in "$OUT/build"/*/; do
+	o=${o%/}
+	[ ! -L "$o" ] && [ "$o" != "$b" ] && [ -f "$o/arch/x86/boot/bzImage" ] &&
+		[ "$(cat "$o/.tree" 2>/dev/null)" = "$tree" ] &&
+		[ "$(cat "$o/.fragments.sha" 2>/dev/null)" = "$sum" ] || continue
+	rm -rf "$b"
+	ln -s "${o##*/}" "$b"
+	if [ -d "$OUT/build/testmod/${o##*/}" ]; then
+		rm -rf "$OUT/build/testmod/${b##*/}"
+		ln -s "${o##*/}" "$OUT/build/testmod/${b##*/}"
+	fi
+	log "$v${flavour:+ ($flavour)}: the same tree and configuration as ${o##*/}: using its build"
+	exit 0
+done
+
+"$TOP/scripts/checkout.sh" "$v"
 kbuild_env
 
 mkdir -p "$b"
-# shellcheck disable=SC2086
-sum=$(cat $frags | sha256sum | cut -d' ' -f1)
+rm -f "$b/.tree"
 if [ ! -f "$b/.config" ] || [ "$(cat "$b/.fragments.sha" 2>/dev/null)" != "$sum" ]; then
 	log "$v: configuring (tinyconfig + $(basename -a $frags | tr '\n' ' '))"
 	kmake tinyconfig >/dev/null
@@ -69,4 +93,5 @@ if pgit -C "$KTREE" cat-file -e "variant/full:$mod" 2>/dev/null; then
 		{ tail -20 "$m/build.log" >&2; die "$v: test module build failed (log: $m/build.log)"; }
 	grep -E 'warning:' "$m/build.log" >&2 || true
 fi
+echo "$tree" >"$b/.tree"
 log "$v${flavour:+ ($flavour)}: built in $(( $(date +%s) - start )) s: $b/arch/x86/boot/bzImage"
