@@ -180,6 +180,20 @@ must_pass() {
 	must_pass_out "$1"
 }
 
+# failed_as PATTERN OK MISMATCH: the last run (status $rc, output in $out)
+# must have failed with a line matching PATTERN; counts a skip on status 4
+failed_as() {
+	if [ "$rc" = 4 ]; then
+		skip=$((skip + 1))
+	elif [ "$rc" != 0 ] && grep -q "$1" "$out"; then
+		echo "# $2"
+		pass=$((pass + 1))
+	else
+		echo "MISMATCH: $3"
+		fail=$((fail + 1))
+	fi
+}
+
 # churn ARGS...: drm_blob_churn_test ARGS with the guest kernel's KVM
 # events recorded, and its retries (below)
 churn() {
@@ -269,15 +283,8 @@ mainline() {
 	echo "# drm_blob_pin_test${where:+ $where} -e $wrong (expected to fail: the pin is $pin)"
 	# shellcheck disable=SC2086
 	run drm_blob_pin_test $where -e "$wrong"
-	if [ "$rc" = 4 ]; then
-		skip=$((skip + 1))
-	elif [ "$rc" != 0 ] && grep -q "^not ok 1 vmrun: VMCB12 $wrong" "$out"; then
-		echo "# as expected: not ok 1 vmrun: VMCB12 $wrong"
-		pass=$((pass + 1))
-	else
-		echo "MISMATCH: drm_blob_pin_test -e $wrong (status $rc) expected to fail its vmrun case"
-		fail=$((fail + 1))
-	fi
+	failed_as "^not ok 1 vmrun: VMCB12 $wrong" "as expected: not ok 1 vmrun: VMCB12 $wrong" \
+		"drm_blob_pin_test -e $wrong (status $rc) expected to fail its vmrun case"
 
 	echo "$pass $fail $skip" >"$suite.summary"
 	echo "# $suite ($1): $pass passed, $fail failed, $skip skipped"
@@ -412,16 +419,10 @@ if [ "$mode" = 6.12 ]; then
 	# every page of the buffer: 6.12 refuses the first block tail
 	echo "# drm_blob_invalidate_test (expected to fail as on 6.12)"
 	run drm_blob_invalidate_test
-	if [ "$rc" = 4 ]; then
-		skip=$((skip + 1))
-	elif [ "$rc" != 0 ] &&
-	     grep -q 'first access: KVM_RUN failed with Bad address, exit_reason 0,' "$TMPDIR/drm_blob_invalidate_test.out"; then
-		echo "# as on 6.12: block tails refused with EFAULT, exit_reason 0"
-		pass=$((pass + 1))
-	else
-		echo "MISMATCH: drm_blob_invalidate_test (status $rc) expected to fail at the first access with EFAULT, exit_reason 0"
-		fail=$((fail + 1))
-	fi
+	out=$TMPDIR/drm_blob_invalidate_test.out
+	failed_as 'first access: KVM_RUN failed with Bad address, exit_reason 0,' \
+		"as on 6.12: block tails refused with EFAULT, exit_reason 0" \
+		"drm_blob_invalidate_test (status $rc) expected to fail at the first access with EFAULT, exit_reason 0"
 fi
 
 echo "$pass $fail $skip" >"$suite.summary"
