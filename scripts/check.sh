@@ -19,6 +19,7 @@
 #   CHECK_FULL=1     every suite, every MMU flavour, both parameter settings
 #   CHECK_LINT=0     leave out the checks of scripts/lint.sh
 #   CHECK_DEBUG=1    add the debug build's run (default with CHECK_FULL=1)
+#   CHECK_NEED_GIB   the space a line's run needs under out/LINE/ (8)
 . "$(dirname "$0")/lib.sh"
 
 # The top run: the checks that do not depend on a line once, then each
@@ -34,12 +35,27 @@ if [ -z "${CHECK_LINE_RUN:-}" ]; then
 	lines=${CHECK_LINES:-$LINES}
 	first=1
 	for l in $lines; do
-		CHECK_LINE_RUN=1 CHECK_FIRST_LINE=$first LINE=$l "$0" || fail=1
+		# A copy of the line run's stderr names the reason when the run
+		# ends before a step could record it (a full disk, a broken
+		# library), which must not leave the summary all green.
+		set +e
+		{ CHECK_LINE_RUN=1 CHECK_FIRST_LINE=$first LINE=$l "$0" 2>&1 1>&3 3>&- |
+			tee "$runs/$l.stderr" >&2; } 3>&1
+		rc=${PIPESTATUS[0]}
+		set -e
 		first=0
+		[ $rc = 0 ] || fail=1
 		for f in summary failures; do
 			[ -f "$OUT_ROOT/$l/runs/$f.txt" ] || continue
 			sed "s/^/$(printf '%-9s' "$l") /" "$OUT_ROOT/$l/runs/$f.txt" >>"$runs/$f.txt"
 		done
+		if [ $rc != 0 ] && ! grep -q ' [1-9][0-9]* failed,' "$OUT_ROOT/$l/runs/summary.txt" 2>/dev/null; then
+			why=$(grep -a 'error: ' "$runs/$l.stderr" | tail -n 1)
+			printf '%-9s %-14s %-16s %-14s %3d passed, 1 failed, 0 skipped\n' \
+				"$l" - - line-run 0 >>"$runs/summary.txt"
+			printf '%-9s %-14s %-16s %-14s %s\n' "$l" - - line-run \
+				"exit status $rc outside any step: ${why:-see the output above}" >>"$runs/failures.txt"
+		fi
 	done
 	echo
 	echo "==== summary ($(( ($(date +%s) - t0) / 60 )) min; details under out/LINE/runs/) ===="
@@ -60,6 +76,9 @@ fi
 t0=$(date +%s)
 runs=$OUT/runs
 mkdir -p "$runs"
+# an earlier run's results must not stand for this one's
+: >"$runs/summary.txt"
+: >"$runs/failures.txt"
 
 # A line's check from nothing leaves about 7 GiB under out/LINE/ (the
 # tree, the kernel builds, the test builds). A disk that fills up halfway
@@ -68,11 +87,9 @@ mkdir -p "$runs"
 mkdir -p "$OUT"
 have_kib=$(du -sk "$OUT" | cut -f1)
 free_kib=$(df -Pk "$OUT" | awk 'NR == 2 { print $4 }')
-need_kib=$(( 8 * 1024 * 1024 - have_kib ))
+need_kib=$(( ${CHECK_NEED_GIB:-8} * 1024 * 1024 - have_kib ))
 [ "$need_kib" -le "$free_kib" ] ||
 	die "make check needs about $(( need_kib / 1024 / 1024 + 1 )) GiB more under $OUT; $(( free_kib / 1024 / 1024 )) GiB are free there"
-: >"$runs/summary.txt"
-: >"$runs/failures.txt"
 fail=0
 
 # check_plan VARIANT: lines of "FLAVOUR UNSAFE SUITE..." to run. make check

@@ -225,5 +225,15 @@ expect "tree: a moved pin starts the line's tree anew, patches applied" \
 	       [ \"\$(cat '$kt6/.git/ttmkvm-base')\" = 6.12.999-1 ] &&
 	       git -C '$kt6' show variant/full:mm/a.c | grep -qx 'int c = 3;'"
 
+# --- make check: a line's run that ends before its first step (here the
+# disk check) is a failure in the summary, and an earlier run's results
+# do not stand for it
+mkdir -p "$p/out/mainline/runs"
+printf '%-14s %-16s %-14s %3d passed, 0 failed, 0 skipped\n' - - stale 5 >"$p/out/mainline/runs/summary.txt"
+expect "check: a line's run that stops early fails and is named in the summary" \
+	sh -c "! CHECK_LINES=mainline CHECK_NEED_GIB=1000000 '$p/scripts/check.sh' >'$tmp/chk.log' 2>&1 &&
+	       grep -q '^mainline .* line-run .* needs about' '$tmp/chk.log' &&
+	       grep -qx '0 passed, 1 failed, 0 skipped' '$tmp/chk.log'"
+
 echo "# harness: $pass passed, $fail failed"
 [ $fail = 0 ]
