@@ -103,6 +103,13 @@ prefix_targets() {
 		include/drm/ttm/*)
 			echo "drivers/gpu/drm/ttm/"
 			echo "drivers/gpu/drm/amd/amdgpu/amdgpu_ttm.o" ;;
+		include/drm/*.h)
+			# the DRM core's own user of its header (drm_gem.h:
+			# drm_gem.o), and the TTM users of the GEM helpers
+			f=${f##*/}
+			echo "drivers/gpu/drm/${f%.h}.o"
+			echo "drivers/gpu/drm/drm_gem_ttm_helper.o"
+			echo "drivers/gpu/drm/drm_gem_vram_helper.o" ;;
 		*.c) echo "${f%.c}.o" ;;
 		*.h) echo "${f%/*}/" ;;
 		esac
