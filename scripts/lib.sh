@@ -204,6 +204,22 @@ ttm_pages() {
 	esac
 }
 
+# blob_huge VARIANT [FLAVOUR]: how much of a 64 MiB dumb buffer KVM must
+# map with 2 MiB entries (scripts/suites/blob.sh): pmd (>= 95 %) with the
+# mainline drm-ttm topic's PMD faults, none (0 %) without them; "-" (not
+# checked) on 6.12, whose drm_blob_huge_test checks it, and in the other
+# MMU flavours, where it was not measured.
+blob_huge() {
+	if [ "$LINE" != mainline ] || [ "${2:-tdp}" != tdp ]; then
+		echo -
+		return
+	fi
+	case "$(ttm_pages "$1")" in
+	compound) echo pmd ;;
+	*) echo none ;;
+	esac
+}
+
 # blob_selftest_mode VARIANT: what the selftests topic's drm_blob_test
 # must show (scripts/suites/blob-selftests.sh): compound with both topics,
 # plain with the kvm topic alone, 6.12 without it. On mainline, where 7.2's

@@ -151,7 +151,7 @@ for suite in "$@"; do
 		# shellcheck disable=SC2086
 		"$TOP/scripts/vm.sh" -k "$kb" -t 900 -r "$res" -a "$params" -- \
 			"$TOP/scripts/suites/blob.sh" "$suite" "$(blob_expect "$v" "$unsafe" "$flavour")" \
-			"$(ttm_pages "$v")" ${BLOB_SIZES:-} || vrc=$?
+			"$(ttm_pages "$v")" "$(blob_huge "$v" "$flavour")" ${BLOB_SIZES:-} || vrc=$?
 		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
 		;;
 	blob-selftests)

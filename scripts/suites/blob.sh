@@ -12,12 +12,15 @@
 # gfn and hva and no pfn; all = every page maps). Then ttmprobe looks at the pages TTM gave dumb
 # buffers of the same sizes in /proc/kpageflags (PAGES: compound = every
 # block of more than one page is a compound page, as with the drm-ttm
-# topic; plain = no compound pages, 6.12). One test case per buffer size
-# and check.
-#   blob.sh SUITE EXPECT PAGES [SIZE...]
+# topic; plain = no compound pages, 6.12). Then a 64 MiB buffer as a
+# memslot, and the share of it that KVM maps with 2 MiB entries (HUGE:
+# pmd = at least 95 %, as with the mainline drm-ttm topic's PMD faults;
+# none = nothing; - = not checked). One test case per buffer size and
+# check.
+#   blob.sh SUITE EXPECT PAGES HUGE [SIZE...]
 set -u
-suite=$1 expect=$2 pages=$3
-shift 3
+suite=$1 expect=$2 pages=$3 huge=$4
+shift 4
 sizes=("$@")
 [ $# -gt 0 ] || sizes=(4K 64K 2M 8M)
 args=()
@@ -46,6 +49,27 @@ pbad=$(( ${#sizes[@]} - pok ))
 pskip=0
 if [ "$prc" = 4 ]; then pskip=${#sizes[@]} pok=0 pbad=0; fi # no /proc/kpageflags
 grep '^PROBE .* MISMATCH$' "$suite.out" | sed 's/^/MISMATCH /' >>"$suite.out"
+
+# 2 MiB entries over a 64 MiB buffer (pages_2m of the VM's stats after
+# the guest touched every page)
+if [ "$huge" != - ]; then
+	"$OUT/build/tests/bin/blobmap" -s 64M --bench 1 >"$suite.huge" 2>&1
+	hrc=$?
+	cat "$suite.huge" >>"$suite.out"
+	share=$(sed -n 's/^BENCH .*kind=bo .*share_2m=\([0-9.]*\).*/\1/p' "$suite.huge")
+	if [ "$hrc" != 0 ] || [ -z "$share" ]; then
+		pbad=$((pbad + 1))
+		echo "MISMATCH 64M at 2 MiB: blobmap --bench failed (status $hrc)" | tee -a "$suite.out"
+	elif { [ "$huge" = pmd ] && awk -v s="$share" 'BEGIN { exit !(s >= 95) }'; } ||
+	     { [ "$huge" = none ] && awk -v s="$share" 'BEGIN { exit !(s == 0) }'; }; then
+		pok=$((pok + 1))
+		echo "# 64M at 2 MiB: $share % (expect $huge)"
+	else
+		pbad=$((pbad + 1))
+		echo "MISMATCH 64M at 2 MiB: $share % of the buffer, expected $huge (pmd: >= 95, none: 0)" |
+			tee -a "$suite.out"
+	fi
+fi
 
 # KVM's once-only warning: there with strict, absent otherwise. It names
 # the refused gfn and the VMM's hva, never a host pfn.

@@ -231,7 +231,8 @@ expect "tree: a moved pin starts the line's tree anew, patches applied" \
 mkdir -p "$p/out/mainline/runs"
 printf '%-14s %-16s %-14s %3d passed, 0 failed, 0 skipped\n' - - stale 5 >"$p/out/mainline/runs/summary.txt"
 expect "check: a line's run that stops early fails and is named in the summary" \
-	sh -c "! CHECK_LINES=mainline CHECK_NEED_GIB=1000000 '$p/scripts/check.sh' >'$tmp/chk.log' 2>&1 &&
+	sh -c "! env -u CHECK_LINE_RUN -u CHECK_FIRST_LINE -u CHECK_VARIANTS -u CHECK_SUITES -u OUT -u OUT_ROOT \
+	       CHECK_LINES=mainline CHECK_NEED_GIB=1000000 '$p/scripts/check.sh' >'$tmp/chk.log' 2>&1 &&
 	       grep -q '^mainline .* line-run .* needs about' '$tmp/chk.log' &&
 	       grep -qx '0 passed, 1 failed, 0 skipped' '$tmp/chk.log'"
 
