@@ -22,7 +22,16 @@
 #         too), and the guest's read throughput over it (one load per
 #         4 KiB page, many passes) against the same over 64 MiB of private
 #         anonymous memory with THP.
-#   all   the three above, then one summary table with the targets.
+#   backup
+#         TTM backup and restore (mainline only; 6.12 has no ttm_backup):
+#         the harness module scripts/bench/ttm_backup_bench.c backs up
+#         system-memory BOs of 64 KiB to 64 MiB with ttm_bo_shrink() and
+#         restores them with ttm_bo_populate(), as xe's shrinker does, in
+#         a loop; throughput in MiB/s per size and overall, per operation.
+#         TTM backs up only while swap space exists, so this benchmark
+#         boots the bench flavour (series/config/bench.config: swap on a
+#         loop device); nothing is swapped out.
+#   all   the ones above, then one summary table with the targets.
 #
 # Kernels, tools and the expanded tree that are missing are built first.
 # Results and raw output land in out/runs/bench/BENCH/.
@@ -43,8 +52,15 @@ variant_topics "$v" >/dev/null
 [ "$v" != base ] || die "compare a variant with base, not base with itself"
 case $bench in
 ttm|kvm-fault|blob) benches=$bench ;;
-all) benches="ttm kvm-fault blob" ;;
-*) die "unknown benchmark '$bench' (one of: ttm kvm-fault blob all)" ;;
+backup)
+	[ "$LINE" = mainline ] || die "backup: the $LINE line has no ttm_backup (mainline only)"
+	benches=$bench
+	;;
+all)
+	benches="ttm kvm-fault blob"
+	[ "$LINE" != mainline ] || benches="$benches backup"
+	;;
+*) die "unknown benchmark '$bench' (one of: ttm kvm-fault blob backup all)" ;;
 esac
 
 # What a clean clone lacks, and what is older than the tree: the builds
@@ -52,14 +68,17 @@ esac
 [ -d "$KTREE/.git" ] || "$TOP/scripts/tree.sh"
 for k in base "$v"; do
 	"$TOP/scripts/build.sh" "$k"
+	case " $benches " in
+	*" backup "*) "$TOP/scripts/build.sh" "$k" bench ;;
+	esac
 done
 "$TOP/scripts/build-tests.sh"
 
 # run_bench NAME: the rounds of one benchmark; raw lines in $res/all.txt,
 # each prefixed with the kernel and the round.
 run_bench() {
-	local b=$1 r k d order
-	local -a cmd
+	local b=$1 r k d order flav=
+	local -a cmd vmargs=()
 	case $b in
 	ttm)
 		cmd=("$OUT/build/tests/bin/ttmprobe" bench -t "$secs" 4K 64K 2M 8M)
@@ -78,6 +97,26 @@ run_bench() {
 		cmd=(sh -c '"$1" -s 64M --bench 400 && "$1" --anon-thp -s 64M --bench 400' \
 			sh "$OUT/build/tests/bin/blobmap")
 		;;
+	backup)
+		# swap on (TTM's condition for a backup), the KUnit suite runs
+		# when its module loads; a failed or skipped suite fails the VM
+		flav=-bench
+		vmargs=(-a "kunit.enable=1 kunit.filter_glob=ttm_backup_bench")
+		# shellcheck disable=SC2016
+		cmd=(sh -c 'set -e
+			dd if=/dev/zero of=swap.img bs=1M count=16 2>/dev/null
+			mkswap swap.img >/dev/null
+			dev=$(losetup -f --show swap.img)
+			swapon "$dev"
+			insmod "$1" secs="$2" sizes=64K,2M,8M,64M
+			swapoff "$dev"
+			losetup -d "$dev"
+			rm -f swap.img
+			dmesg | grep -o "BENCH .*"
+			! dmesg | grep -q -e "not ok" -e "# SKIP"
+			dmesg | grep -q "ok 1 ttm_backup_bench"' \
+			sh @KO@ "$secs")
+		;;
 	esac
 	res=$OUT/runs/bench/$b
 	rm -rf "$res"
@@ -90,7 +129,8 @@ run_bench() {
 		[ $((r % 2)) = 1 ] || order="$v base"
 		for k in $order; do
 			d=$res/$k-$r
-			"$TOP/scripts/vm.sh" -k "$OUT/build/$k" -t 600 -r "$d" -- "${cmd[@]}" ||
+			"$TOP/scripts/vm.sh" -k "$OUT/build/$k$flav" "${vmargs[@]}" -t 600 -r "$d" -- \
+				"${cmd[@]/@KO@/$OUT/build/testmod/$k$flav/bench/ttm_backup_bench.ko}" ||
 				die "$b on $k (round $r) failed: see $d"
 			grep '^BENCH ' "$d/output.log" | sed "s/^/$k $r /" >>"$res/all.txt"
 		done
@@ -118,40 +158,50 @@ awk_lib='
 	function add(key, x) { val[key, ++cnt[key]] = x }
 '
 
-# Throughput per size and overall (ttm, kvm-fault). The ratio is the
+# Throughput per size and overall (ttm, kvm-fault, backup), per operation
+# where the lines name one (op=backup, op=restore). The ratio is the
 # median of the per-round ratios (each variant run against the base run
 # next to it, so slow drift of the machine cancels out); "all" uses each
-# round's total MiB over total time. Also writes "SUMMARY all base
+# round's total MiB over total time. Also writes "SUMMARY all|OP base
 # variant ratio" to $res/summary.txt.
 report_throughput() {
 	echo "==== benchmark $1: $v against base, $rounds rounds ===="
 	awk -v v="$v" "$awk_lib"'
 	$3 == "BENCH" {
-		fields(); k = $1; r = $2; s = f["size"]
-		tp[k, s, r] = f["mib_per_s"]
-		if (!(s in seen)) { seen[s] = 1; order[n++] = s }
-		mib[k, r] += f["bos"] * s / 1048576; secs[k, r] += f["seconds"]
+		fields(); k = $1; r = $2; s = f["size"]; g = f["op"]
+		id = g " " s
+		if (!(id in seen)) {
+			seen[id] = 1; order[n++] = id
+			label[id] = (g == "" ? "" : g " ") s / 1024 "K"
+		}
+		if (!(g in gseen)) { gseen[g] = 1; gorder[ng++] = g }
+		tp[k, id, r] = f["mib_per_s"]
+		mib[k, g, r] += f["bos"] * s / 1048576; secs[k, g, r] += f["seconds"]
 		if (r > rounds) rounds = r
 	}
 	END {
-		printf "%-10s %14s %14s %8s\n", "size", "base MiB/s", v " MiB/s", "ratio"
+		printf "%-14s %14s %14s %8s\n", "size", "base MiB/s", v " MiB/s", "ratio"
 		for (i = 0; i < n; i++) {
-			s = order[i]
+			id = order[i]
 			for (r = 1; r <= rounds; r++) {
-				add("b" s, tp["base", s, r]); add("v" s, tp[v, s, r])
-				add("r" s, tp[v, s, r] / tp["base", s, r])
+				add("b" id, tp["base", id, r]); add("v" id, tp[v, id, r])
+				add("r" id, tp[v, id, r] / tp["base", id, r])
 			}
-			printf "%-10s %14.1f %14.1f %8.3f\n", s / 1024 "K",
-				median("b" s), median("v" s), median("r" s)
+			printf "%-14s %14.1f %14.1f %8.3f\n", label[id],
+				median("b" id), median("v" id), median("r" id)
 		}
-		for (r = 1; r <= rounds; r++) {
-			b = mib["base", r] / secs["base", r]; x = mib[v, r] / secs[v, r]
-			add("ball", b); add("vall", x); add("rall", x / b)
+		for (j = 0; j < ng; j++) {
+			g = gorder[j]
+			for (r = 1; r <= rounds; r++) {
+				b = mib["base", g, r] / secs["base", g, r]
+				x = mib[v, g, r] / secs[v, g, r]
+				add("ball" g, b); add("vall" g, x); add("rall" g, x / b)
+			}
+			printf "%-14s %14.1f %14.1f %8.3f\n", (g == "" ? "" : g " ") "all",
+				median("ball" g), median("vall" g), median("rall" g)
+			printf "SUMMARY %s %.1f %.1f %.3f\n", (g == "" ? "all" : g),
+				median("ball" g), median("vall" g), median("rall" g) >"/dev/stderr"
 		}
-		printf "%-10s %14.1f %14.1f %8.3f\n", "all", median("ball"),
-			median("vall"), median("rall")
-		printf "SUMMARY all %.1f %.1f %.3f\n", median("ball"), median("vall"),
-			median("rall") >"/dev/stderr"
 	}' "$res/all.txt" 2>"$res/summary.txt"
 }
 
@@ -224,4 +274,10 @@ s=$OUT/runs/bench
 	printf '%-44s %10s %10s %8s  %s\n' "KVM page faults to touch the 64 MiB BO" "$b" "$x" - -
 	read -r _ _ b x < <(grep '^SUMMARY access' "$s/blob/summary.txt")
 	printf '%-44s %10s %10s %8s  %s\n' "guest reads: BO / anonymous THP memory" "$b" "$x" - ">= 0.9"
+	if [ -f "$s/backup/summary.txt" ] && [ "$LINE" = mainline ]; then
+		for op in backup restore; do
+			read -r _ _ b x r < <(grep "^SUMMARY $op " "$s/backup/summary.txt")
+			printf '%-44s %10s %10s %8s  %s\n' "TTM $op, MiB/s (all sizes)" "$b" "$x" "$r" ">= 0.97"
+		done
+	fi
 } | tee "$s/table.txt"

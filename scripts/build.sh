@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the test kernel of one variant, out of tree, with ccache:
-#   scripts/build.sh VARIANT [debug]
+#   scripts/build.sh VARIANT [debug|bench]
 # Source: variant/VARIANT of out/kernel, checked out in out/src.
-# Output: out/build/VARIANT[-debug]/arch/x86/boot/bzImage and the KVM
-# selftests' test module out/build/testmod/VARIANT[-debug]/*.ko.
+# Output: out/build/VARIANT[-FLAVOUR]/arch/x86/boot/bzImage and the KVM
+# selftests' test module out/build/testmod/VARIANT[-FLAVOUR]/*.ko, and on
+# mainline the TTM backup benchmark module in its bench/ folder. A flavour
+# adds series/config/FLAVOUR.config: debug (KASAN, lockdep, ...) or bench
+# (swap on a loop device, which TTM backup needs).
 . "$(dirname "$0")/lib.sh"
 
-v=${1:?usage: build.sh VARIANT [debug]}
+v=${1:?usage: build.sh VARIANT [debug|bench]}
 flavour=${2:-}
+case $flavour in
+'' | debug | bench) ;;
+*) die "unknown flavour '$flavour' (debug or bench)" ;;
+esac
 variant_topics "$v" >/dev/null
 src=$OUT/src
 lock_src
@@ -16,7 +23,7 @@ b=$OUT/build/$v${flavour:+-$flavour}
 frags="$TOP/series/config/base.config"
 # the line's own fragment, if it has one (series/config/LINE.config)
 [ ! -f "$TOP/series/config/$LINE.config" ] || frags="$frags $TOP/series/config/$LINE.config"
-[ "$flavour" = debug ] && frags="$frags $TOP/series/config/debug.config"
+[ -z "$flavour" ] || frags="$frags $TOP/series/config/$flavour.config"
 # shellcheck disable=SC2086
 sum=$(cat $frags | sha256sum | cut -d' ' -f1)
 tree=$(pgit -C "$KTREE" rev-parse "variant/$v^{tree}")
@@ -92,6 +99,16 @@ if pgit -C "$KTREE" cat-file -e "variant/full:$mod" 2>/dev/null; then
 	kmake M="$m" modules >"$m/build.log" 2>&1 ||
 		{ tail -20 "$m/build.log" >&2; die "$v: test module build failed (log: $m/build.log)"; }
 	grep -E 'warning:' "$m/build.log" >&2 || true
+fi
+# The TTM backup benchmark (scripts/bench/, harness only) where the kernel
+# has ttm_bo_shrink() and the TTM KUnit helpers built in: mainline.
+if grep -q 'ttm_bo_shrink(' "$src/include/drm/ttm/ttm_bo.h" &&
+	grep -qx 'CONFIG_DRM_TTM_KUNIT_TEST=y' "$b/.config"; then
+	mkdir -p "$m/bench"
+	cp "$TOP/scripts/bench/Kbuild" "$TOP/scripts/bench/ttm_backup_bench.c" "$m/bench/"
+	kmake M="$m/bench" modules >"$m/bench/build.log" 2>&1 ||
+		{ tail -20 "$m/bench/build.log" >&2; die "$v: benchmark module build failed (log: $m/bench/build.log)"; }
+	grep -E 'warning:' "$m/bench/build.log" >&2 || true
 fi
 echo "$tree" >"$b/.tree"
 log "$v${flavour:+ ($flavour)}: built in $(( $(date +%s) - start )) s: $b/arch/x86/boot/bzImage"
