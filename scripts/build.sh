@@ -4,10 +4,11 @@
 #   scripts/build.sh VARIANT [debug|bench]
 # Source: variant/VARIANT of out/kernel, checked out in out/src.
 # Output: out/build/VARIANT[-FLAVOUR]/arch/x86/boot/bzImage and the KVM
-# selftests' test module out/build/testmod/VARIANT[-FLAVOUR]/*.ko, and on
-# mainline the TTM backup benchmark module in its bench/ folder. A flavour
-# adds series/config/FLAVOUR.config: debug (KASAN, lockdep, ...) or bench
-# (swap on a loop device, which TTM backup needs).
+# selftests' test module out/build/testmod/VARIANT[-FLAVOUR]/*.ko, and for
+# the bench flavour on mainline the TTM backup benchmark module in its
+# bench/ folder. A flavour adds series/config/FLAVOUR.config: debug
+# (KASAN, lockdep, ...) or bench (swap on a loop device, which TTM backup
+# needs).
 . "$(dirname "$0")/lib.sh"
 
 v=${1:?usage: build.sh VARIANT [debug|bench]}
@@ -100,9 +101,10 @@ if pgit -C "$KTREE" cat-file -e "variant/full:$mod" 2>/dev/null; then
 		{ tail -20 "$m/build.log" >&2; die "$v: test module build failed (log: $m/build.log)"; }
 	grep -E 'warning:' "$m/build.log" >&2 || true
 fi
-# The TTM backup benchmark (scripts/bench/, harness only) where the kernel
-# has ttm_bo_shrink() and the TTM KUnit helpers built in: mainline.
-if grep -q 'ttm_bo_shrink(' "$src/include/drm/ttm/ttm_bo.h" &&
+# The TTM backup benchmark (scripts/bench/, harness only), for the bench
+# flavour of a kernel with ttm_bo_shrink() and the TTM KUnit helpers built
+# in (mainline); no other build needs it.
+if [ "$flavour" = bench ] && grep -q 'ttm_bo_shrink(' "$src/include/drm/ttm/ttm_bo.h" &&
 	grep -qx 'CONFIG_DRM_TTM_KUNIT_TEST=y' "$b/.config"; then
 	mkdir -p "$m/bench"
 	cp "$TOP/scripts/bench/Kbuild" "$TOP/scripts/bench/ttm_backup_bench.c" "$m/bench/"
