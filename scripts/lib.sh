@@ -91,12 +91,13 @@ topic_dir() {
 
 # The environment of every kernel build: ccache with paths relative to out/
 # (so a fresh clone hits the cache of an earlier one) and a fixed build
-# timestamp, user and host.
+# timestamp, user, host and build number (a build that starts from another
+# variant's, scripts/build.sh, would count on from its number).
 kbuild_env() {
 	command -v ccache >/dev/null || die "ccache missing; run scripts/deps.sh"
 	export CCACHE_BASEDIR=$OUT CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros
 	export KBUILD_BUILD_TIMESTAMP="Sat Jan  1 00:00:00 UTC 2000"
-	export KBUILD_BUILD_USER=ttmkvm KBUILD_BUILD_HOST=qemu
+	export KBUILD_BUILD_USER=ttmkvm KBUILD_BUILD_HOST=qemu KBUILD_BUILD_VERSION=1
 }
 
 # kmake ARGS...: make in the work tree out/src with output in "$b" (the
