@@ -29,18 +29,27 @@ frags="$TOP/series/config/base.config"
 sum=$(cat $frags | sha256sum | cut -d' ' -f1)
 tree=$(pgit -C "$KTREE" rev-parse "variant/$v^{tree}")
 
+# finished_builds: the line's other finished builds (.tree is written
+# after a build succeeds) with this configuration, one directory a line
+finished_builds() {
+	local o
+	for o in "$OUT/build"/*/; do
+		o=${o%/}
+		[ ! -L "$o" ] && [ "$o" != "$b" ] && [ -f "$o/.tree" ] &&
+			[ -f "$o/arch/x86/boot/bzImage" ] &&
+			[ "$(cat "$o/.fragments.sha" 2>/dev/null)" = "$sum" ] && echo "$o"
+	done
+	return 0
+}
+
 # A variant with the same tree and configuration as one built already (a
 # line whose topics do not all have patches yet: full is kvm while drm-ttm
 # has none) uses that build: a second build of the same sources would
-# only cost minutes of ccache lookups. .tree is written after a build
-# succeeds.
+# only cost minutes of ccache lookups.
 [ ! -L "$b" ] || rm -f "$b"
 [ ! -L "$OUT/build/testmod/${b##*/}" ] || rm -f "$OUT/build/testmod/${b##*/}"
-for o in "$OUT/build"/*/; do
-	o=${o%/}
-	[ ! -L "$o" ] && [ "$o" != "$b" ] && [ -f "$o/arch/x86/boot/bzImage" ] &&
-		[ "$(cat "$o/.tree" 2>/dev/null)" = "$tree" ] &&
-		[ "$(cat "$o/.fragments.sha" 2>/dev/null)" = "$sum" ] || continue
+while read -r o; do
+	[ "$(cat "$o/.tree")" = "$tree" ] || continue
 	rm -rf "$b"
 	ln -s "${o##*/}" "$b"
 	if [ -d "$OUT/build/testmod/${o##*/}" ]; then
@@ -49,7 +58,7 @@ for o in "$OUT/build"/*/; do
 	fi
 	log "$v${flavour:+ ($flavour)}: the same tree and configuration as ${o##*/}: using its build"
 	exit 0
-done
+done < <(finished_builds)
 
 "$TOP/scripts/checkout.sh" "$v"
 kbuild_env
@@ -60,19 +69,15 @@ kbuild_env
 # differ, after that build ended, so their objects are older than they
 # are) instead of looking every object up in ccache: about a minute less
 # per variant. The objtool build records its directory in its .cmd files.
-if [ ! -e "$b" ]; then
-	for o in "$OUT/build"/*/; do
-		o=${o%/}
-		[ ! -L "$o" ] && [ -f "$o/.tree" ] && [ -f "$o/arch/x86/boot/bzImage" ] &&
-			[ "$(cat "$o/.fragments.sha" 2>/dev/null)" = "$sum" ] || continue
-		log "$v${flavour:+ ($flavour)}: starting from ${o##*/}'s build"
-		rm -rf "$b.tmp"
-		cp -a "$o" "$b.tmp"
-		rm -f "$b.tmp/.tree"
-		grep -rlZF --include='*.cmd' "$o/" "$b.tmp" | xargs -0r sed -i "s|$o/|$b/|g"
-		mv "$b.tmp" "$b"
-		break
-	done
+o=$(finished_builds)
+o=${o%%$'\n'*}
+if [ ! -e "$b" ] && [ -n "$o" ]; then
+	log "$v${flavour:+ ($flavour)}: starting from ${o##*/}'s build"
+	rm -rf "$b.tmp"
+	cp -a "$o" "$b.tmp"
+	rm -f "$b.tmp/.tree"
+	grep -rlZF --include='*.cmd' "$o/" "$b.tmp" | xargs -0r sed -i "s|$o/|$b/|g"
+	mv "$b.tmp" "$b"
 fi
 mkdir -p "$b"
 rm -f "$b/.tree"

@@ -136,10 +136,10 @@ plan() {
 		# variant runs its SPEC rows (blob, in each MMU flavour) and
 		# the selftests topic's tests, full runs everything in the TDP
 		# MMU and the blob scenario in the other two. make check-full
-		# adds the drm-ttm variant (see default_variants), IGT on the
-		# topic variants, the blob suites with the parameter on in
-		# every flavour, and the KVM selftests with kvm.tdp_mmu=0 and
-		# shadow paging.
+		# adds the drm-ttm variant (chosen with the variants below),
+		# IGT on the topic variants, the blob suites with the
+		# parameter on in every flavour, and the KVM selftests with
+		# kvm.tdp_mmu=0 and shadow paging.
 		case $1 in
 		base) echo "tdp 0 kunit blob blob-selftests igt warn" ;;
 		drm-ttm) echo "tdp 0 kunit blob blob-selftests" ;;

@@ -5,6 +5,9 @@
 # is a no-op, a broken patch is named, unexported work is protected), the
 # kernel-log scanner and the KVM selftests runner's retry rule.
 set -euo pipefail
+# Each case picks its own line; the caller's (make check LINE=6.12
+# exports it) must not reach the copies of the project the cases use.
+unset LINE
 here=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
