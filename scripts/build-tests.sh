@@ -16,7 +16,7 @@ src=$OUT/src
 mkdir -p "$t/bin"
 start=$(date +%s)
 
-make -s -C "$src" O="$t/hdr" headers_install INSTALL_HDR_PATH="$t/usr" >"$t/headers.log" 2>&1 ||
+make -s -j"$(nproc)" -C "$src" O="$t/hdr" headers_install INSTALL_HDR_PATH="$t/usr" >"$t/headers.log" 2>&1 ||
 	{ tail -20 "$t/headers.log" >&2; die "headers_install failed"; }
 
 if ! make -C "$src/tools/testing/selftests/kvm" -j"$(nproc)" OUTPUT="$t/kvm" \
