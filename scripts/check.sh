@@ -283,8 +283,9 @@ elif [ "${CHECK_LINT:-1}" = 1 ] && [ -d "$KTREE/.git" ]; then
 	# and checkpatch must catch a broken patch and name it: the same
 	# lint.sh for both lines, so the first line of the run checks it
 	# (make check-full on each)
-	[ "$first" = 0 ] && [ "${CHECK_FULL:-0}" != 1 ] ||
+	if [ "$first" = 1 ] || [ "${CHECK_FULL:-0}" = 1 ]; then
 		step lint-negative "$TOP/scripts/tests/lint-negative.sh" checkpatch || true
+	fi
 fi
 
 # The postings: they must come out of the tree and apply to the base.
