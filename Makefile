@@ -22,7 +22,7 @@ LINT :=
 endif
 run_flags = -f $(FLAVOUR) -u $(UNSAFE) $(if $(filter 1,$(DEBUG)),-d)
 
-.PHONY: all demo check check-full pin lint prefixes series igt-patch deps tree export build tests kunit selftests blob blob-selftests igt warn bench clean distclean
+.PHONY: all demo check check-full pin lint prefixes series igt-patch deps tree export build tests kunit selftests blob blob-selftests igt warn arm64 bench clean distclean
 
 all: demo
 
@@ -83,6 +83,11 @@ kunit blob blob-selftests igt warn:
 
 selftests:
 	@scripts/run.sh $(run_flags) $(VARIANT) kvm-selftests
+
+# VARIANT built for arm64 and booted on QEMU's arm64 virt machine with
+# EL2: TTM KUnit, the arm64 KVM selftests, the log check.
+arm64: tree
+	@scripts/arm64.sh $(VARIANT)
 
 # Benchmarks of VARIANT against base, built first if missing: all of them and
 # a table of the targets by default; one with e.g. BENCH=ttm VARIANT=drm-ttm.

@@ -7,14 +7,35 @@
 #   out/build/tests/kvm        KVM selftests
 #   out/build/tests/bin        the blob scenario VMM and other helpers
 #   out/build/tests/igt        the IGT tests of igt-tests/
+# build-tests.sh arm64 builds the KVM selftests alone for the arm64 VMs
+# (scripts/build.sh VARIANT arm64), static (their root has no C library):
+#   out/build/tests-arm64/usr, out/build/tests-arm64/kvm
 . "$(dirname "$0")/lib.sh"
 
 t=$OUT/build/tests
 lock_src
 "$TOP/scripts/checkout.sh" full
 src=$OUT/src
-mkdir -p "$t/bin"
+# ccache with paths relative to out/, as for the kernels: another clone's
+# objects are hits
+kbuild_env
 start=$(date +%s)
+
+if [ "${1:-}" = arm64 ]; then
+	t=$OUT/build/tests-arm64
+	mkdir -p "$t"
+	make -s -j"$(nproc)" -C "$src" O="$t/hdr" ARCH=arm64 headers_install INSTALL_HDR_PATH="$t/usr" \
+		>"$t/headers.log" 2>&1 || { tail -20 "$t/headers.log" >&2; die "arm64 headers_install failed"; }
+	if ! make -C "$src/tools/testing/selftests/kvm" -j"$(nproc)" OUTPUT="$t/kvm" ARCH=arm64 \
+		CROSS_COMPILE=aarch64-linux-gnu- CC="ccache aarch64-linux-gnu-gcc -static" \
+		KHDR_INCLUDES="-isystem $t/usr/include" >"$t/kvm.log" 2>&1; then
+		grep -E 'error|Error' "$t/kvm.log" | head -30 >&2
+		die "arm64 KVM selftests build failed (log: $t/kvm.log)"
+	fi
+	log "arm64 tests built in $(( $(date +%s) - start )) s: $t"
+	exit 0
+fi
+mkdir -p "$t/bin"
 
 make -s -j"$(nproc)" -C "$src" O="$t/hdr" headers_install INSTALL_HDR_PATH="$t/usr" >"$t/headers.log" 2>&1 ||
 	{ tail -20 "$t/headers.log" >&2; die "headers_install failed"; }

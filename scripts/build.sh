@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the test kernel of one variant, out of tree, with ccache:
-#   scripts/build.sh VARIANT [debug|bench]
+#   scripts/build.sh VARIANT [debug|bench|arm64]
 # Source: variant/VARIANT of out/kernel, checked out in out/src.
 # Output: out/build/VARIANT[-FLAVOUR]/arch/x86/boot/bzImage and the KVM
 # selftests' test module out/build/testmod/VARIANT[-FLAVOUR]/*.ko, and for
 # the bench flavour on mainline the TTM backup benchmark module in its
 # bench/ folder. A flavour adds series/config/FLAVOUR.config: debug
 # (KASAN, lockdep, ...) or bench (swap on a loop device, which TTM backup
-# needs).
+# needs). The arm64 flavour cross-compiles the variant for QEMU's arm64
+# virt machine with series/config/arm64.config alone (base.config is
+# x86's): out/build/VARIANT-arm64/arch/arm64/boot/Image.
 . "$(dirname "$0")/lib.sh"
 
-v=${1:?usage: build.sh VARIANT [debug|bench]}
+v=${1:?usage: build.sh VARIANT [debug|bench|arm64]}
 flavour=${2:-}
 case $flavour in
 '' | debug | bench) ;;
-*) die "unknown flavour '$flavour' (debug or bench)" ;;
+arm64) export KARCH=arm64 KCROSS=aarch64-linux-gnu- ;;
+*) die "unknown flavour '$flavour' (debug, bench or arm64)" ;;
 esac
+image=$(kernel_image "$flavour")
 variant_topics "$v" >/dev/null
 src=$OUT/src
 lock_src
@@ -25,6 +29,7 @@ frags="$TOP/series/config/base.config"
 # the line's own fragment, if it has one (series/config/LINE.config)
 [ ! -f "$TOP/series/config/$LINE.config" ] || frags="$frags $TOP/series/config/$LINE.config"
 [ -z "$flavour" ] || frags="$frags $TOP/series/config/$flavour.config"
+[ "$flavour" != arm64 ] || frags="$TOP/series/config/arm64.config"
 # shellcheck disable=SC2086
 sum=$(cat $frags | sha256sum | cut -d' ' -f1)
 tree=$(pgit -C "$KTREE" rev-parse "variant/$v^{tree}")
@@ -36,7 +41,7 @@ finished_builds() {
 	for o in "$OUT/build"/*/; do
 		o=${o%/}
 		[ ! -L "$o" ] && [ "$o" != "$b" ] && [ -f "$o/.tree" ] &&
-			[ -f "$o/arch/x86/boot/bzImage" ] &&
+			[ -f "$o/$image" ] &&
 			[ "$(cat "$o/.fragments.sha" 2>/dev/null)" = "$sum" ] && echo "$o"
 	done
 	return 0
@@ -76,7 +81,9 @@ if [ ! -e "$b" ] && [ -n "$o" ]; then
 	rm -rf "$b.tmp"
 	cp -a "$o" "$b.tmp"
 	rm -f "$b.tmp/.tree"
-	grep -rlZF --include='*.cmd' "$o/" "$b.tmp" | xargs -0r sed -i "s|$o/|$b/|g"
+	# (arm64 builds have no objtool: nothing may match)
+	{ grep -rlZF --include='*.cmd' "$o/" "$b.tmp" || [ $? = 1 ]; } |
+		xargs -0r sed -i "s|$o/|$b/|g"
 	mv "$b.tmp" "$b"
 fi
 mkdir -p "$b"
@@ -107,12 +114,12 @@ fi
 
 log "$v${flavour:+ ($flavour)}: building in $b"
 start=$(date +%s)
-if ! kmake -j"$(nproc)" ${KBUILD_EXTRA:-} bzImage modules >"$b/build.log" 2>&1; then
+if ! kmake -j"$(nproc)" ${KBUILD_EXTRA:-} "${image##*/}" modules >"$b/build.log" 2>&1; then
 	grep -E 'error|Error' "$b/build.log" | head -30 >&2
 	die "$v: kernel build failed (log: $b/build.log)"
 fi
 grep -E 'warning:' "$b/build.log" | head -20 >&2 || true
-[ -f "$b/arch/x86/boot/bzImage" ] || die "$v: no bzImage"
+[ -f "$b/$image" ] || die "$v: no ${image##*/}"
 
 # The selftests topic's test module (pfnmap_kinds_test) loads into every
 # variant: build its source from variant/full against this kernel.
@@ -138,4 +145,4 @@ if [ "$flavour" = bench ] && grep -q 'ttm_bo_shrink(' "$src/include/drm/ttm/ttm_
 	grep -E 'warning:' "$m/bench/build.log" >&2 || true
 fi
 echo "$tree" >"$b/.tree"
-log "$v${flavour:+ ($flavour)}: built in $(( $(date +%s) - start )) s: $b/arch/x86/boot/bzImage"
+log "$v${flavour:+ ($flavour)}: built in $(( $(date +%s) - start )) s: $b/$image"

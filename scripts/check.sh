@@ -208,6 +208,11 @@ step() { # name command...: a step that is not a suite counts as one test
 	return $rc
 }
 
+# make check runs the curated KVM selftests that reach what the series
+# changes (memory, nested SVM); those marked check-full in the lists wait
+# for make check-full
+export KVM_SELFTESTS_ALL=${CHECK_FULL:-0}
+
 # the harness's own tests and the IGT posting do not depend on the line
 first=${CHECK_FIRST_LINE:-1}
 [ "$first" = 0 ] || step harness "$TOP/scripts/tests/harness.sh" || true
@@ -255,6 +260,20 @@ else
 			step "build:full-debug" "$TOP/scripts/build.sh" full debug; then
 			for u in 0 1; do
 				"$TOP/scripts/run.sh" -d -u "$u" full blob blob-selftests igt || fail=1
+			done
+		fi
+		# arm64 at run time: base and full built for QEMU's arm64 virt
+		# machine with EL2 (scripts/arm64.sh); make check-full only, or
+		# CHECK_ARM64=1 (a first arm64 build from a cold ccache takes
+		# as long as the first x86 one)
+		if [ "${CHECK_ARM64:-${CHECK_FULL:-0}}" = 1 ] && step build-tests:arm64 "$TOP/scripts/build-tests.sh" arm64; then
+			for v in base full; do
+				[[ " $CHECK_VARIANTS " == *" $v "* ]] || continue
+				step "build:$v-arm64" "$TOP/scripts/build.sh" "$v" arm64 || continue
+				suites="kunit kvm-selftests warn"
+				[ "$LINE" != 6.12 ] || suites="$suites blob-selftests"
+				# shellcheck disable=SC2086
+				"$TOP/scripts/run.sh" -A "$v" $suites || fail=1
 			done
 		fi
 	fi

@@ -8,7 +8,8 @@ libelf-dev libssl-dev dwarves ccache git busybox-static
 binutils util-linux procps sparse python3-ply python3-git python3-sphinx python3-yaml
 libdrm-dev pkg-config
 gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu gcc-s390x-linux-gnu
-gcc-powerpc64le-linux-gnu gcc-mips64el-linux-gnuabi64 ${DEPS_EXTRA:-}"
+gcc-powerpc64le-linux-gnu gcc-mips64el-linux-gnuabi64 libc6-dev-arm64-cross
+${DEPS_EXTRA:-}"
 
 # QEMU 10.0 or later (Documentation/testing.rst, "QEMU 7.2 and 10.0":
 # Debian 12's QEMU 7.2 loses a nested guest's XCR0 after a VM exit, and
@@ -16,8 +17,9 @@ gcc-powerpc64le-linux-gnu gcc-mips64el-linux-gnuabi64 ${DEPS_EXTRA:-}"
 # bookworm-backports, read through a private sources list (lib.sh's
 # suite_apt); the QXL device is in the spice module package. A newer
 # Debian has it in its own suite. TTMKVM_QEMU_SUITE names the suite.
+# qemu-system-arm: the arm64 VMs of make check-full (scripts/vm.sh).
 QEMU_MIN=10
-qemu_pkgs="qemu-system-x86 qemu-system-modules-spice qemu-system-modules-opengl"
+qemu_pkgs="qemu-system-x86 qemu-system-arm qemu-system-modules-spice qemu-system-modules-opengl"
 qemu_major() {
 	local v
 	v=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null) || { echo 0; return; }
@@ -26,7 +28,8 @@ qemu_major() {
 }
 qemu_suite=
 if [ "$(qemu_major)" -lt "$QEMU_MIN" ] ||
-   ! dpkg-query -W -f='${Status}\n' qemu-system-modules-spice 2>/dev/null | grep -q "install ok installed"; then
+   ! dpkg-query -W -f='${Status}\n' qemu-system-modules-spice qemu-system-arm 2>/dev/null |
+	awk '$0 != "install ok installed" { bad = 1 } END { exit bad || NR != 2 }'; then
 	qemu_suite=${TTMKVM_QEMU_SUITE:-}
 	if [ -z "$qemu_suite" ]; then
 		# the machine's own suite when it has QEMU >= 10, else its backports

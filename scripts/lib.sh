@@ -100,6 +100,16 @@ kbuild_env() {
 	export KBUILD_BUILD_USER=ttmkvm KBUILD_BUILD_HOST=qemu KBUILD_BUILD_VERSION=1
 }
 
+# kernel_image [FLAVOUR]: the boot image of a build, relative to its
+# directory (scripts/build.sh's flavours; arm64 is QEMU virt's Image)
+kernel_image() {
+	if [ "${1:-}" = arm64 ]; then
+		echo arch/arm64/boot/Image
+	else
+		echo arch/x86/boot/bzImage
+	fi
+}
+
 # kmake ARGS...: make in the work tree out/src with output in "$b" (the
 # caller's build directory). With KARCH and KCROSS set, it cross-compiles.
 kmake() {
@@ -139,11 +149,14 @@ fill_cover() {
 suite_apt() {
 	local suite=$1 mode=$2 cmd=$3
 	shift 3
-	local d=$CACHE/apt-$suite-$mode mirror f
+	local arch=${SUITE_APT_ARCH:-}
+	local d=$CACHE/apt-$suite-$mode${arch:+-$arch} mirror f
 	local opts=(-o "Dir::Etc::sourcelist=$d/sources.list" -o "Dir::State::lists=$d/lists"
 		    -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=")
 	# "only": nothing of the machine's; "add": its sources.list.d stays
 	[ "$mode" = add ] || opts+=(-o "Dir::Etc::sourceparts=-")
+	# SUITE_APT_ARCH: another architecture's packages (to download only)
+	[ -z "$arch" ] || opts+=(-o "APT::Architecture=$arch" -o "APT::Architectures=$arch")
 	if [ ! -f "$d/sources.list" ]; then
 		mirror=${TTMKVM_APT_MIRROR:-$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
 			/etc/apt/sources.list.d/*.sources 2>/dev/null |

@@ -66,26 +66,38 @@ series_commits() {
 }
 
 check_checkpatch() {
-	local t p ign out first
+	local t p i ign out first tmp pats=()
 	for t in $TOPICS; do
-		for p in $(topic_patches "$t"); do
-			ign=$(patch_notes "$TOP/$p" |
-			      sed -n 's/^checkpatch: ignore \([A-Z_,]*\):.*/\1/p' | paste -sd,)
-			# Debian's python3 (spdxcheck.py needs python3-ply and
-			# python3-git; a python3 earlier in PATH may lack them)
-			out=$(cd "$KTREE" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --quiet \
-				--no-summary --show-types ${ign:+--ignore "$ign"} "$TOP/$p" 2>&1) || true
-			if [ -z "$out" ]; then
-				report checkpatch "$p" ok
-			else
-				# the first finding, else the first line (here-strings:
-				# an early-exiting grep in a pipe fails it by SIGPIPE
-				# under pipefail, and "||" then ran a second command)
-				first=$(grep -m1 -E '^(ERROR|WARNING|CHECK)' <<<"$out" || true)
-				report checkpatch "$p" "${first:-$(first_line "$out")}"
-			fi
-		done
+		for p in $(topic_patches "$t"); do pats+=("$p"); done
 	done
+	# one checkpatch.pl per CPU (each is single-threaded perl); the
+	# results are reported in series order
+	tmp=$(mktemp -d)
+	for i in "${!pats[@]}"; do
+		p=${pats[$i]}
+		ign=$(patch_notes "$TOP/$p" |
+		      sed -n 's/^checkpatch: ignore \([A-Z_,]*\):.*/\1/p' | paste -sd,)
+		# Debian's python3 (spdxcheck.py needs python3-ply and
+		# python3-git; a python3 earlier in PATH may lack them)
+		(cd "$KTREE" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --quiet \
+			--no-summary --show-types ${ign:+--ignore "$ign"} "$TOP/$p" >"$tmp/$i" 2>&1 || true) &
+		while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
+	done
+	wait
+	for i in "${!pats[@]}"; do
+		p=${pats[$i]}
+		out=$(cat "$tmp/$i")
+		if [ -z "$out" ]; then
+			report checkpatch "$p" ok
+		else
+			# the first finding, else the first line (here-strings:
+			# an early-exiting grep in a pipe fails it by SIGPIPE
+			# under pipefail, and "||" then ran a second command)
+			first=$(grep -m1 -E '^(ERROR|WARNING|CHECK)' <<<"$out" || true)
+			report checkpatch "$p" "${first:-$(first_line "$out")}"
+		fi
+	done
+	rm -rf "$tmp"
 }
 
 # prefix_targets FILE...: what to build for a commit that touches FILEs:

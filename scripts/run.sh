@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Run test suites of one kernel variant in QEMU and record their counts.
-#   run.sh [-d] [-f tdp|legacy|shadow] [-u 0|1] VARIANT SUITE...
+#   run.sh [-d|-A] [-f tdp|legacy|shadow] [-u 0|1] VARIANT SUITE...
 #     -d   use the debug build (KASAN, lockdep, DEBUG_PAGEALLOC)
+#     -A   use the arm64 build (scripts/build.sh VARIANT arm64) on QEMU's
+#          arm64 virt machine with EL2: suites kunit, kvm-selftests (the
+#          arm64 list, scripts/build-tests.sh arm64), warn, and on 6.12
+#          blob-selftests (drm_blob_test alone)
 #     -f   x86 MMU flavour (default tdp: the TDP MMU)
 #     -u   kvm.allow_unsafe_mappings (default 0)
 # Suites: kunit (TTM KUnit), kvm-selftests (curated upstream list),
@@ -11,26 +15,42 @@
 #         tests, with the variant's expectation), igt (igt-tests/, with
 #         the variant's expectation), warn (the harness's own check: a
 #         WARN must fail the run).
-# Results: out/runs/<variant>[-debug]/<flavour>-unsafe<u>/<suite>/;
+# Results: out/runs/<variant>[-debug|-arm64]/<flavour>-unsafe<u>/<suite>/;
 # one line per suite is appended to out/runs/summary.txt.
-# Environment: KVM_FILTER (regex on selftest names), BLOB_SIZES.
+# Environment: KVM_FILTER (regex on selftest names), BLOB_SIZES,
+# KVM_SELFTESTS_ALL=0 (leave out the list's check-full tests: make check).
 . "$(dirname "$0")/lib.sh"
 
 debug= flavour=tdp unsafe=0
-while getopts "df:u:" o; do
+while getopts "dAf:u:" o; do
 	case $o in
 	d) debug=-debug ;;
+	A) debug=-arm64 ;;
 	f) flavour=$OPTARG ;;
 	u) unsafe=$OPTARG ;;
-	*) die "usage: run.sh [-d] [-f FLAVOUR] [-u 0|1] VARIANT SUITE..." ;;
+	*) die "usage: run.sh [-d|-A] [-f FLAVOUR] [-u 0|1] VARIANT SUITE..." ;;
 	esac
 done
 shift $((OPTIND - 1))
-v=${1:?usage: run.sh [-d] [-f FLAVOUR] [-u 0|1] VARIANT SUITE...}
+v=${1:?usage: run.sh [-d|-A] [-f FLAVOUR] [-u 0|1] VARIANT SUITE...}
 shift
 variant_topics "$v" >/dev/null
 kb=$OUT/build/$v$debug
 params="$(flavour_params "$flavour")"
+if [ "$debug" = -arm64 ]; then
+	# arm64 KVM has one stage-2 MMU: the flavour is x86's
+	[ "$flavour" = tdp ] || die "-f $flavour is an x86 MMU flavour; arm64 has one"
+	params=
+	# blob-selftests: drm_blob_test alone, on 6.12, where bochs is
+	# a TTM driver (7.2's is GEM-SHMEM, and aarch64 QEMU has no QXL)
+	for suite in "$@"; do
+		case $suite in kunit | kvm-selftests | warn) ;;
+		blob-selftests) [ "$LINE" = 6.12 ] ||
+			die "blob-selftests needs a TTM display; arm64 has one on 6.12 only" ;;
+		*) die "suite $suite does not run on arm64 (kunit, kvm-selftests, warn; blob-selftests on 6.12)" ;;
+		esac
+	done
+fi
 [ "$unsafe" = 1 ] && params="$params kvm.allow_unsafe_mappings=1"
 # The debug build (KASAN) with QEMU's 5-level paging reports a
 # wild-memory-access in do_raw_spin_lock() from an interrupt during
@@ -39,8 +59,9 @@ params="$(flavour_params "$flavour")"
 # on a loaded host also stretches boot past RCU's 21 s stall timeout
 # (a grace-period-start stall WARNING in initcalls, seen twice); like
 # syzkaller's debug VMs, allow 100 s: a real stall still warns.
-[ -n "$debug" ] && params="$params no5lvl rcupdate.rcu_cpu_stall_timeout=100"
+[ "$debug" = -debug ] && params="$params no5lvl rcupdate.rcu_cpu_stall_timeout=100"
 tag=$flavour-unsafe$unsafe
+[ "$debug" != -arm64 ] || tag=stage2-unsafe$unsafe
 runs=$OUT/runs
 mkdir -p "$runs"
 
@@ -142,9 +163,12 @@ for suite in "$@"; do
 		[ $((p + f + s)) -gt 0 ] || f=1
 		;;
 	kvm-selftests)
+		list=$LINE tests=$OUT/build/tests/kvm
+		[ "$debug" != -arm64 ] || list=arm64 tests=$OUT/build/tests-arm64/kvm
 		"$TOP/scripts/vm.sh" -k "$kb" -t 1800 -r "$res" -a "$params" -- \
+			env KVM_TESTS="$tests" KVM_SELFTESTS_ALL="${KVM_SELFTESTS_ALL:-1}" \
 			"$TOP/scripts/suites/kvm-selftests.sh" "$suite" \
-			"$TOP/scripts/suites/kvm-selftests-$LINE.list" "${KVM_FILTER:-.}" || vrc=$?
+			"$TOP/scripts/suites/kvm-selftests-$list.list" "${KVM_FILTER:-.}" || vrc=$?
 		read -r p f s 2>/dev/null <"$res/$suite.summary" || { p=0 f=1 s=0; }
 		;;
 	blob)

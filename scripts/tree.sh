@@ -70,20 +70,32 @@ g am --abort >/dev/null 2>&1 || true
 # top of START and point BRANCH at the result.
 apply_topics() {
 	local start=$1 branch=$2; shift 2
-	local t p n
+	local t p n c before files=()
 	g checkout -q -f -B "$branch" "$start"
 	for t in "$@"; do
-		n=0
+		files=()
 		for p in $(topic_patches "$t"); do
 			[ -f "$TOP/$p" ] || die "series/$LINE/series lists $p, which does not exist"
-			if ! g am -q --committer-date-is-author-date --no-3way "$TOP/$p" >"$OUT/am.log" 2>&1; then
-				sed 's/^/  /' "$OUT/am.log" >&2
-				g am --abort >/dev/null 2>&1 || true
-				die "patch does not apply: $p (topic $t, on $branch)"
-			fi
-			patch_notes "$TOP/$p" >"$OUT/notes.txt"
-			[ ! -s "$OUT/notes.txt" ] || g notes add -f -F "$OUT/notes.txt" HEAD 2>/dev/null
-			n=$((n + 1))
+			files+=("$TOP/$p")
+		done
+		n=${#files[@]}
+		before=$(g rev-parse HEAD)
+		# one git am for the topic (a run per patch refreshes the
+		# index of the whole tree each time); a patch that does not
+		# apply is the one after the last commit it made
+		if [ "$n" -gt 0 ] && ! g am -q --committer-date-is-author-date --no-3way "${files[@]}" >"$OUT/am.log" 2>&1; then
+			sed 's/^/  /' "$OUT/am.log" >&2
+			c=$(g rev-list --count "$before..HEAD")
+			p=${files[$c]}
+			g am --abort >/dev/null 2>&1 || true
+			die "patch does not apply: ${p#"$TOP"/} (topic $t, on $branch)"
+		fi
+		# each commit's notes from its patch file, in order
+		c=0
+		for p in $(g rev-list --reverse "$before..HEAD"); do
+			patch_notes "${files[$c]}" >"$OUT/notes.txt"
+			[ ! -s "$OUT/notes.txt" ] || g notes add -f -F "$OUT/notes.txt" "$p" 2>/dev/null
+			c=$((c + 1))
 		done
 		log "$branch: topic $t: $n patches applied"
 		if [ "${TAG_TOPICS:-0}" = 1 ]; then

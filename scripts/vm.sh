@@ -37,14 +37,22 @@ done
 shift $((OPTIND - 1))
 [ "${1:-}" = -- ] && shift
 [ -n "$res" ] && [ $# -gt 0 ] || die "usage: vm.sh [-k BUILD] [-a PARAMS] [-t SECONDS] -r RESULT_DIR -- CMD..."
-img=$kb/arch/x86/boot/bzImage
+# An arm64 build (scripts/build.sh VARIANT arm64) boots on QEMU's virt
+# machine with EL2, on the root of scripts/arm64-root.sh.
+arch=x86_64
+img=$kb/$(kernel_image)
+if [ -f "$kb/$(kernel_image arm64)" ]; then
+	arch=aarch64
+	img=$kb/$(kernel_image arm64)
+fi
 [ -f "$img" ] || die "no kernel at $img (make build)"
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing; run scripts/deps.sh"
+qemu=qemu-system-$arch
+command -v $qemu >/dev/null || die "$qemu missing; run scripts/deps.sh"
 # QEMU 7.2's nested SVM loses a guest's XCR0 (Documentation/testing.rst,
 # "QEMU 7.2 and 10.0"), which the KVM selftests no longer retry
-qv=$(qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version \([0-9]*\)\..*/\1/p')
+qv=$($qemu --version | sed -n '1s/^QEMU emulator version \([0-9]*\)\..*/\1/p')
 [ "${qv:-0}" -ge 10 ] || [ -n "${TTMKVM_ANY_QEMU:-}" ] ||
-	die "qemu-system-x86_64 is $(qemu-system-x86_64 --version | head -1 | sed 's/^QEMU emulator version //'); the tests need 10.0 or later: run scripts/deps.sh (it installs QEMU 10 from bookworm-backports on Debian 12), or set TTMKVM_ANY_QEMU=1 to use it anyway"
+	die "$qemu is $($qemu --version | head -1 | sed 's/^QEMU emulator version //'); the tests need 10.0 or later: run scripts/deps.sh (it installs QEMU 10 from bookworm-backports on Debian 12), or set TTMKVM_ANY_QEMU=1 to use it anyway"
 
 rm -rf "$res"
 mkdir -p "$res"
@@ -65,17 +73,31 @@ start=$(date +%s.%N)
 # /tmp, as a unix socket path must be short.
 qrc=0 timed_out=0
 mon=$(mktemp -u /tmp/ttmkvm-mon.XXXXXX)
-timeout -k 10 "$((tmo + 60))" qemu-system-x86_64 \
-	-accel tcg -cpu max -smp 2 -m 3G -nodefaults -no-reboot \
-	-display none -monitor "unix:$mon,server,nowait" -vga none \
+if [ $arch = x86_64 ]; then
+	machine=(-cpu max -vga none)
+	root=/ init=$TOP/scripts/guest/init.sh console=ttyS0
+else
+	# EL2 for KVM; pauth-impdef: QEMU's cheap pointer authentication
+	# (the architected one is slow under TCG)
+	machine=(-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on
+		 -fsdev "local,id=top,path=$TOP,security_model=none,readonly=on,multidevs=remap"
+		 -device virtio-9p-pci,fsdev=top,mount_tag=project)
+	root=$("$TOP/scripts/arm64-root.sh") init=/init console=ttyAMA0
+	# aarch64 QEMU has no QXL: bochs-display (TTM on 6.12 only)
+	[ -z "$display" ] || display="-device bochs-display"
+	params="$params TTMKVM_TOP=$TOP"
+fi
+timeout -k 10 "$((tmo + 60))" $qemu \
+	-accel tcg "${machine[@]}" -smp 2 -m 3G -nodefaults -no-reboot \
+	-display none -monitor "unix:$mon,server,nowait" \
 	$display \
 	-serial "file:$res/console.log" \
-	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
+	-fsdev "local,id=root,path=$root,security_model=none,readonly=on,multidevs=remap" \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-fsdev "local,id=res,path=$res,security_model=none,multidevs=remap" \
 	-device virtio-9p-pci,fsdev=res,mount_tag=results \
 	-kernel "$img" \
-	-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000 ro init=$TOP/scripts/guest/init.sh panic=-1 loglevel=7 TTMKVM_RES=$res$params" \
+	-append "console=$console root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000 ro init=$init panic=-1 loglevel=7 TTMKVM_RES=$res$params" \
 	</dev/null >"$res/qemu.log" 2>&1 &
 qpid=$!
 deadline=$(($(date +%s) + tmo))

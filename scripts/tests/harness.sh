@@ -107,6 +107,28 @@ expect_fail "kvm-selftests: an unknown known= fails" "unknown option known=typo"
 	sh -c "$(declare -f suite); ks='$ks' here='$here'; suite 'ud_once 10 known=typo'; cat '$ks/log'; grep -q 'not ok 1' '$ks/log' && exit 1"
 expect_fail "kvm-selftests: known=qemu-xsetbv is gone with QEMU 7.2" "unknown option known=qemu-xsetbv" \
 	sh -c "$(declare -f suite); ks='$ks' here='$here'; suite 'ud_once 10 known=qemu-xsetbv'; cat '$ks/log'; grep -q 'not ok 1' '$ks/log' && exit 1"
+# check-full: left out when KVM_SELFTESTS_ALL=0 (make check), run otherwise
+fake plain_ok 0 ""; fake full_ok 0 ""
+expect "kvm-selftests: make check leaves out a check-full test; run.sh alone runs it" \
+	sh -c "cd '$ks' && printf 'plain_ok 10\nfull_ok 10 check-full\n' >list2 &&
+	KVM_SELFTESTS_ALL=0 OUT='$ks' TMPDIR='$ks' '$here/scripts/suites/kvm-selftests.sh' t list2 >log0 2>&1 &&
+	grep -qx '1..1' log0 && grep -q '^# 1 tests of list2 are marked check-full' log0 && ! grep -q full_ok log0 &&
+	OUT='$ks' TMPDIR='$ks' '$here/scripts/suites/kvm-selftests.sh' t list2 >log1 2>&1 &&
+	grep -qx '1..2' log1 && grep -q '^ok 2 full_ok # ' log1"
+# a test killed at its limit is a TIMEOUT whatever timeout(1) exits with
+# (busybox's: 143); a SIGTERM before the limit is an ordinary failure
+printf '#!/bin/sh\nsleep 3\n' >"$ks/build/tests/kvm/slow"
+printf '#!/bin/sh\nkill -TERM $$\n' >"$ks/build/tests/kvm/termed"
+mkdir -p "$ks/build/tests/kvm/aarch64"
+printf '#!/bin/sh\nexit 0\n' >"$ks/build/tests/kvm/aarch64/armed"
+chmod +x "$ks/build/tests/kvm/slow" "$ks/build/tests/kvm/termed" "$ks/build/tests/kvm/aarch64/armed"
+mkdir -p "$ks/bb"
+printf '#!/bin/sh\n# busybox-style: SIGTERM at the limit, the status of the killed test\n[ "$1" = -k ] && shift 2\nt=$1; shift\n"$@" & p=$!\n(sleep "$t"; kill -TERM $p 2>/dev/null) & w=$!\nwait $p; r=$?\nkill $w 2>/dev/null\nexit $r\n' >"$ks/bb/timeout"
+chmod +x "$ks/bb/timeout"
+expect "kvm-selftests: exit 143 at the time limit is a TIMEOUT; 143 before it is exit=143" \
+	sh -c "$(declare -f suite); ks='$ks' here='$here'; PATH='$ks/bb':\$PATH; suite 'slow 1'; grep -q '^not ok 1 slow # TIMEOUT after 1s' '$ks/log' || exit 1; suite 'termed 10'; grep -q '^not ok 1 termed # exit=143 ' '$ks/log'"
+expect "kvm-selftests: arm64/NAME runs 6.12's aarch64/NAME" \
+	sh -c "$(declare -f suite); ks='$ks' here='$here'; suite 'arm64/armed 10' && grep -q '^ok 1 arm64/armed # [0-9]*[.][0-9]s' '$ks/log'"
 # vm.sh refuses a QEMU older than 10.0, and says what to do
 qb=$tmp/qemu72
 mkdir -p "$qb/bin" "$qb/k/arch/x86/boot"
