@@ -113,7 +113,7 @@ expect "kvm-selftests: make check leaves out a check-full test; run.sh alone run
 	sh -c "cd '$ks' && printf 'plain_ok 10\nfull_ok 10 check-full\n' >list2 &&
 	KVM_SELFTESTS_ALL=0 OUT='$ks' TMPDIR='$ks' '$here/scripts/suites/kvm-selftests.sh' t list2 >log0 2>&1 &&
 	grep -qx '1..1' log0 && grep -q '^# 1 tests of list2 are marked check-full' log0 && ! grep -q full_ok log0 &&
-	OUT='$ks' TMPDIR='$ks' '$here/scripts/suites/kvm-selftests.sh' t list2 >log1 2>&1 &&
+	env -u KVM_SELFTESTS_ALL OUT='$ks' TMPDIR='$ks' '$here/scripts/suites/kvm-selftests.sh' t list2 >log1 2>&1 &&
 	grep -qx '1..2' log1 && grep -q '^ok 2 full_ok # ' log1"
 # a test killed at its limit is a TIMEOUT whatever timeout(1) exits with
 # (busybox's: 143); a SIGTERM before the limit is an ordinary failure
