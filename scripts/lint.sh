@@ -32,6 +32,9 @@
 #               that base does not have; and docutils parses the
 #               project's own .rst files without a warning.
 #
+# LINT_PATCHES="topic/NNNN-a.patch ..." limits checkpatch to those patch
+# files of the series (scripts/tests/lint-negative.sh).
+#
 # Prints one line per item; failures also go to out/runs/failures.txt
 # (make check prints them above its last line; LINT_RUNS names another
 # directory for it). Exit status 1 if a check failed.
@@ -68,7 +71,11 @@ series_commits() {
 check_checkpatch() {
 	local t p i ign out first tmp pats=()
 	for t in $TOPICS; do
-		for p in $(topic_patches "$t"); do pats+=("$p"); done
+		for p in $(topic_patches "$t"); do
+			# LINT_PATCHES: only these of the series
+			[ -z "${LINT_PATCHES:-}" ] || [[ " $LINT_PATCHES " == *" $p "* ]] || continue
+			pats+=("$p")
+		done
 	done
 	# one checkpatch.pl per CPU (each is single-threaded perl); the
 	# results are reported in series order
@@ -257,20 +264,30 @@ check_cross() {
 }
 
 check_kdoc() {
-	local tip f base_w tip_w new
+	local tip f i files tmp new
 	tip=$(series_commits | tail -1)
-	for f in $(pgit -C "$KTREE" diff --name-only base "$tip" -- '*.c' '*.h' |
-		   grep -v '^tools/'); do
-		base_w=$(pgit -C "$KTREE" show "base:$f" 2>/dev/null |
-			 kdoc_warnings "$f")
-		tip_w=$(pgit -C "$KTREE" show "$tip:$f" | kdoc_warnings "$f")
-		new=$(comm -13 <(echo "$base_w") <(echo "$tip_w") | grep -v '^$' || true)
+	mapfile -t files < <(pgit -C "$KTREE" diff --name-only base "$tip" -- '*.c' '*.h' |
+			     grep -v '^tools/')
+	# one kernel-doc per CPU (7.2's is Python: a second to start), the
+	# results reported in order
+	tmp=$(mktemp -d)
+	for i in "${!files[@]}"; do
+		f=${files[$i]}
+		(pgit -C "$KTREE" show "base:$f" 2>/dev/null || true) | kdoc_warnings "$f" >"$tmp/$i.base" &
+		pgit -C "$KTREE" show "$tip:$f" | kdoc_warnings "$f" >"$tmp/$i.tip" &
+		while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
+	done
+	wait
+	for i in "${!files[@]}"; do
+		f=${files[$i]}
+		new=$(comm -13 "$tmp/$i.base" "$tmp/$i.tip" | grep -v '^$' || true)
 		if [ -n "$new" ]; then
 			report kdoc "$f" "$(first_line "$new")"
 		else
 			report kdoc "$f" ok
 		fi
 	done
+	rm -rf "$tmp"
 }
 
 check_sparse() {

@@ -97,11 +97,26 @@ while read -r name ver change variant prefix; do
 	fill_cover "$c" "$cover" "$subject"
 	printf -- '---\nbase-commit: %s\nchange-id: %s\n' "$base_commit" "$change" >>"$c"
 
-	# To: and Cc: per patch; the cover letter goes to all of them
+	# To: and Cc: per patch; the cover letter goes to all of them. One
+	# get_maintainer.pl per CPU (each reads MAINTAINERS, a second or so).
+	for i in "${!patches[@]}"; do
+		for w in to cc; do
+			{
+				if [ $w = to ]; then roles="--m --no-r --no-l"; else roles="--no-m --r --l"; fi
+				get_maintainer "${patches[$i]}" "$roles" >"$d/.$w.$i" ||
+					echo "${patches[$i]##*/}" >>"$d/.failed"
+			} &
+			while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
+		done
+	done
+	wait
+	[ ! -e "$d/.failed" ] || die "get_maintainer.pl failed on $(sort -u "$d/.failed" | paste -sd' ')"
 	all_to= all_cc=
-	for p in "${patches[@]}"; do
-		to=$(get_maintainer "$p" "--m --no-r --no-l")
-		cc=$(get_maintainer "$p" "--no-m --r --l")
+	for i in "${!patches[@]}"; do
+		p=${patches[$i]}
+		to=$(cat "$d/.to.$i")
+		cc=$(cat "$d/.cc.$i")
+		rm -f "$d/.to.$i" "$d/.cc.$i"
 		all_to+=$to$'\n'
 		all_cc+=$cc$'\n'
 		nto=$(echo "$to" | uniq_addrs | wc -l)

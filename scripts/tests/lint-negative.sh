@@ -5,8 +5,9 @@
 # directory, with the expanded tree of out/LINE/:
 #   checkpatch   a patch of LINE with an indentation error in C code
 #                (code_patch below): lint.sh checkpatch fails and names
-#                that patch and only that one (seconds; make check runs
-#                this on each line)
+#                that patch, and passes another patch of the series
+#                checked with it (seconds; make check runs this on the
+#                first line)
 #   build        (6.12 line) a kvm patch in the middle of the series with a syntax
 #                error: lint.sh prefixes fails and names that commit and
 #                only that one (a tree of its own and a build, minutes)
@@ -68,10 +69,16 @@ for c in "${cases[@]}"; do
 			die "no patch of line $LINE adds a tab-indented line of C first"
 		# an added line indented with spaces instead of a tab
 		sabotage "$p/$f" '0,/^+\t[a-z]/s/^+\t\([a-z]\)/+        \1/'
-		LINT_RUNS=$tmp OUT=$OUT "$p/scripts/lint.sh" checkpatch >"$tmp/cp.log" 2>&1 || true
+		# the broken patch and its neighbour in the series, which must
+		# still pass: two checkpatch runs, not the whole series again
+		# (make check's lint:checkpatch has just passed them all)
+		nb=$(grep -v '^[[#]' "$TOP/series/$LINE/series" | grep . | grep -vxF "$f" | head -n 1)
+		LINT_PATCHES="$f $nb" LINT_RUNS=$tmp OUT=$OUT "$p/scripts/lint.sh" checkpatch >"$tmp/cp.log" 2>&1 || true
 		# lint.sh cuts long names: the patch number names it
 		n=${f##*/}
 		expect checkpatch "$tmp/cp.log" "${f%/*}/${n%%-*}-"
+		[ "$(grep -c ' ok$' "$tmp/cp.log")" = 1 ] ||
+			{ echo "not ok - checkpatch: ${nb##*/}, not broken, was not checked and passed"; rc=1; }
 		cp "$TOP/$f" "$p/$f"
 		;;
 	build)
