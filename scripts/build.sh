@@ -121,14 +121,17 @@ fi
 grep -E 'warning:' "$b/build.log" | head -20 >&2 || true
 [ -f "$b/$image" ] || die "$v: no ${image##*/}"
 
-# The selftests topic's test module (pfnmap_kinds_test) loads into every
-# variant: build its source from variant/full against this kernel.
-mod=tools/testing/selftests/kvm/kvm_pfnmap_test
+# The selftests topic's test module (lib/test_kvm_pfnmap.c, for
+# pfnmap_kinds_test) loads into every variant, the base too, whose tree
+# does not have it: build variant/full's source out of tree against this
+# kernel, whatever its config says.
+mod=lib/test_kvm_pfnmap
 m=$OUT/build/testmod/${b##*/}
 rm -rf "$m"
-if pgit -C "$KTREE" cat-file -e "variant/full:$mod" 2>/dev/null; then
+if pgit -C "$KTREE" cat-file -e "variant/full:$mod.c" 2>/dev/null; then
 	mkdir -p "$m"
-	pgit -C "$KTREE" archive variant/full "$mod" | tar -x -C "$m" --strip-components=5
+	pgit -C "$KTREE" archive variant/full "$mod.c" "${mod}_uapi.h" | tar -x -C "$m" --strip-components=1
+	echo 'obj-m := test_kvm_pfnmap.o' >"$m/Kbuild"
 	kmake M="$m" modules >"$m/build.log" 2>&1 ||
 		{ tail -20 "$m/build.log" >&2; die "$v: test module build failed (log: $m/build.log)"; }
 	grep -E 'warning:' "$m/build.log" >&2 || true

@@ -30,7 +30,7 @@
 # the 8 MiB and the 4 MiB buffers.
 # The churn lasts CHURN_SECONDS here (the test's default is 60 s) to keep
 # the suite short: about 25 s for both new tests under QEMU TCG.
-# pfnmap_kinds_test (with kvm_pfnmap_test.ko of out/build/testmod/BUILD)
+# pfnmap_kinds_test (with test_kvm_pfnmap.ko of out/build/testmod/BUILD)
 # must pass with the kvm topic (modes compound and plain); in mode 6.12 it
 # must fail exactly on the tail pages: compound and non-compound ones on
 # the fault path and in the gfn_to_pfn cache (kvmclock), compound ones on
@@ -376,7 +376,7 @@ kinds_612() {
 echo "# pfnmap_kinds_test (mode $mode)"
 # build.sh builds the module for every kernel: missing, it is a failure,
 # not the test's skip.
-ko=$OUT/build/testmod/$build/kvm_pfnmap_test.ko
+ko=$OUT/build/testmod/$build/test_kvm_pfnmap.ko
 if [ -z "$build" ] || ! insmod "$ko"; then
 	echo "MISMATCH: test module $ko missing or not loadable"
 	rc=1
