@@ -37,12 +37,14 @@ uapi_headers() {
 	fi
 	make -s -j"$(nproc)" -C "$src" O="$t/hdr" ARCH="$arch" headers_install INSTALL_HDR_PATH="$dst" \
 		>"$t/headers.log" 2>&1 || { tail -20 "$t/headers.log" >&2; die "$arch headers_install failed"; }
-	rm -rf "$c.tmp"
-	mkdir -p "$c.tmp"
-	if cp -a "$dst" "$c.tmp/usr" && echo "$key" >"$c.tmp/tree"; then
+	# keeping them is optional: a cache that cannot be written only
+	# costs the next run the make
+	rm -rf "$c.tmp" 2>/dev/null || true
+	if mkdir -p "$c.tmp" 2>/dev/null && cp -a "$dst" "$c.tmp/usr" &&
+		echo "$key" >"$c.tmp/tree"; then
 		rm -rf "$c" && mv "$c.tmp" "$c"
 	else
-		rm -rf "$c.tmp"
+		rm -rf "$c.tmp" 2>/dev/null || true
 	fi
 }
 
