@@ -28,9 +28,8 @@ fi
 if [ ! -e "$d/.git" ]; then
 	rm -rf "$d"
 	pgit -C "$KTREE" worktree prune
-	# a parallel checkout of the 80,000 files (tree.sh)
-	pgit -C "$KTREE" -c checkout.workers="$(nproc)" -c checkout.thresholdForParallelism=1000 \
-		worktree add -q --detach "$d" "variant/$v"
+	# (a parallel checkout: tree.sh configures out/kernel for it)
+	pgit -C "$KTREE" worktree add -q --detach "$d" "variant/$v"
 else
 	[ -z "$(pgit -C "$d" status --porcelain --untracked-files=no)" ] ||
 		die "$d was edited; edit out/kernel instead (discard with: git -C $d checkout -f .)"

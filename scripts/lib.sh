@@ -42,6 +42,12 @@ variant_topics() {
 	esac
 }
 
+# wait_for_cpu: wait until fewer background jobs than CPUs run, so that a
+# loop that starts one job an item keeps one a CPU busy
+wait_for_cpu() {
+	while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
+}
+
 log() { printf '[%s] %s\n' "${0##*/}" "$*" >&2; }
 die() { printf '[%s] error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 # first_line TEXT: its first line, without a pipe ("echo | head -1" can

@@ -88,7 +88,7 @@ check_checkpatch() {
 		# python3-git; a python3 earlier in PATH may lack them)
 		(cd "$KTREE" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --quiet \
 			--no-summary --show-types ${ign:+--ignore "$ign"} "$TOP/$p" >"$tmp/$i" 2>&1 || true) &
-		while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
+		wait_for_cpu
 	done
 	wait
 	for i in "${!pats[@]}"; do
@@ -275,7 +275,7 @@ check_kdoc() {
 		f=${files[$i]}
 		(pgit -C "$KTREE" show "base:$f" 2>/dev/null || true) | kdoc_warnings "$f" >"$tmp/$i.base" &
 		pgit -C "$KTREE" show "$tip:$f" | kdoc_warnings "$f" >"$tmp/$i.tip" &
-		while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
+		wait_for_cpu
 	done
 	wait
 	for i in "${!files[@]}"; do

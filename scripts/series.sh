@@ -106,7 +106,7 @@ while read -r name ver change variant prefix; do
 				get_maintainer "${patches[$i]}" "$roles" >"$d/.$w.$i" ||
 					echo "${patches[$i]##*/}" >>"$d/.failed"
 			} &
-			while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
+			wait_for_cpu
 		done
 	done
 	wait

@@ -50,16 +50,35 @@ export GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:
 # and the fixed dates make it the same commit a tree made from the
 # tarball gets.
 base_repo=$CACHE/base/$BASE_PKG-$BASE_DEB_VERSION-${BASE_TARBALL_SHA256:0:16}.git
-# a parallel checkout: 80,000 files are written in about 17 s, not 24
-CHECKOUT_PAR=(-c checkout.workers="$(nproc)" -c checkout.thresholdForParallelism=1000)
+# configure_tree: the tree's git settings, right after it is made (the
+# first checkout and the first commit need them) and on every run
+configure_tree() {
+	# For commits made by hand in the tree: the placeholder identity,
+	# and rebases that carry the stacked topic branches along.
+	g config user.name "$PROJECT_NAME"
+	g config user.email "$PROJECT_EMAIL"
+	g config rebase.updateRefs true
+	g config notes.rewriteRef refs/notes/commits
+	# No automatic gc: with the base's 80,000 loose objects, its commit
+	# started a repack of the whole kernel in the background, minutes of
+	# CPU taken from the builds and VMs of make check (the objects stay
+	# loose; git gc by hand packs them).
+	g config gc.auto 0
+	g config maintenance.auto false
+	# Parallel checkouts, here and in the work tree out/src
+	# (checkout.sh): the 80,000 files in about 17 s, not 24.
+	g config checkout.workers "$(nproc)"
+	g config checkout.thresholdForParallelism 1000
+}
+
 if [ ! -f "$KTREE/.git/ttmkvm-base" ]; then
 	rm -rf "$KTREE"
 	if [ -f "$base_repo/ttmkvm-complete" ]; then
 		log "creating $KTREE from the cached base $base_repo"
 		pgit clone -q --no-checkout "$base_repo" "$KTREE"
-		g config gc.auto 0
+		configure_tree
 		g remote remove origin
-		g "${CHECKOUT_PAR[@]}" checkout -q -f -B work base
+		g checkout -q -f -B work base
 	else
 		"$TOP/scripts/fetch-base.sh"
 		log "creating $KTREE from the pristine tree (takes a minute)"
@@ -68,7 +87,7 @@ if [ ! -f "$KTREE/.git/ttmkvm-base" ]; then
 		rm -f "$KTREE/.complete"
 		chmod -R u+w "$KTREE"
 		g init -q -b work
-		g config gc.auto 0
+		configure_tree
 		g add -A -f .
 		g commit -q -m "base: Debian $BASE_PKG $BASE_DEB_VERSION ($BASE_UPSTREAM)"
 		g tag base
@@ -87,18 +106,8 @@ if [ ! -f "$KTREE/.git/ttmkvm-base" ]; then
 	echo "$BASE_DEB_VERSION" >"$KTREE/.git/ttmkvm-base"
 fi
 unset GIT_COMMITTER_DATE
-# For commits made by hand in the tree: the placeholder identity, and
-# rebases that carry the stacked topic branches along.
-git -C "$KTREE" config user.name "$PROJECT_NAME"
-git -C "$KTREE" config user.email "$PROJECT_EMAIL"
-git -C "$KTREE" config rebase.updateRefs true
-git -C "$KTREE" config notes.rewriteRef refs/notes/commits
-# No automatic gc (set before the base's commit above, too): with the
-# base's 80,000 loose objects, the commit started a repack of the whole
-# kernel in the background, minutes of CPU taken from the builds and VMs
-# of make check (the objects stay loose; git gc by hand packs them).
-git -C "$KTREE" config gc.auto 0
-git -C "$KTREE" config maintenance.auto false
+# a tree made by an older tree.sh gets today's settings too
+configure_tree
 
 safe_to_drop
 
